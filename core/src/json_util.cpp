@@ -154,7 +154,7 @@ Result<Indicator> indicator_from_json(const Json& j) {
     i.kind = *kind;
     i.value = j.at("value").get<std::string>();
     i.total_reports = get_or<std::uint64_t>(j, "total_reports", 0);
-    i.reporters = strings(j, "reporters");
+    i.reporters = get_or<std::map<std::string, std::int64_t>>(j, "reporters", {});
     i.distinct_reporters = get_or<std::uint64_t>(j, "distinct_reporters", 0);
     i.first_seen_ms = get_or<std::int64_t>(j, "first_seen_ms", 0);
     i.last_seen_ms = get_or<std::int64_t>(j, "last_seen_ms", 0);

@@ -138,8 +138,8 @@ struct Indicator {
   IndicatorKind kind = IndicatorKind::Number;
   std::string value;                          ///< E.164, normalised URL, host, domain, sender id
   std::uint64_t total_reports = 0;
-  std::vector<std::string> reporters;         ///< distinct reporter pseudonyms (bounded)
-  std::uint64_t distinct_reporters = 0;
+  std::map<std::string, std::int64_t> reporters;  ///< reporter pseudonym -> last report ms (bounded)
+  std::uint64_t distinct_reporters = 0;       ///< exact while reporters is not full, a lower bound after
   std::int64_t first_seen_ms = 0;
   std::int64_t last_seen_ms = 0;
   std::map<std::string, std::uint64_t> categories;  ///< votes by category

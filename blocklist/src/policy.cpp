@@ -1,0 +1,123 @@
+// The listing policy: distinct reporters in a window, a score threshold, allowlists, expiry.
+#include "smish/blocklist/policy.hpp"
+
+#include <algorithm>
+
+namespace smish::blocklist {
+namespace {
+
+constexpr std::int64_t kHourMs = 3600LL * 1000;
+constexpr std::int64_t kDayMs = 24 * kHourMs;
+// Recent report ids kept on an indicator for lookups; the full list is a scan away.
+constexpr std::size_t kRecentReports = 20;
+
+bool has_flag(const core::Indicator& i, std::string_view flag) {
+  return std::find(i.flags.begin(), i.flags.end(), flag) != i.flags.end();
+}
+
+bool domain_matches(std::string_view value, std::string_view allowed) {
+  if (value == allowed) return true;
+  return value.size() > allowed.size() && value.ends_with(allowed) && value[value.size() - allowed.size() - 1] == '.';
+}
+
+std::string host_of(std::string_view url) {
+  auto start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  auto end = url.find_first_of("/?#", start);
+  std::string host(url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+  if (auto at = host.rfind('@'); at != std::string::npos) host.erase(0, at + 1);
+  if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos) host.erase(colon);
+  return host;
+}
+
+}  // namespace
+
+void record_report(core::Indicator& ind, const core::Report& report, const std::vector<std::string>& flags,
+                   const PolicyConfig& config) {
+  ++ind.total_reports;
+  if (ind.first_seen_ms == 0 || report.received_ms < ind.first_seen_ms) ind.first_seen_ms = report.received_ms;
+  ind.last_seen_ms = std::max(ind.last_seen_ms, report.received_ms);
+  // A reporter counts once per indicator, however often it reports it.
+  if (auto it = ind.reporters.find(report.reporter); it != ind.reporters.end()) {
+    it->second = std::max(it->second, report.received_ms);
+  } else {
+    ++ind.distinct_reporters;
+    if (ind.reporters.size() < config.max_tracked_reporters) ind.reporters.emplace(report.reporter, report.received_ms);
+  }
+  ++ind.categories[report.verdict.category];
+  ind.max_score = std::max(ind.max_score, report.verdict.score);
+  for (const auto& f : flags)
+    if (std::find(ind.flags.begin(), ind.flags.end(), f) == ind.flags.end()) ind.flags.push_back(f);
+  ind.recent_reports.push_back(report.id);
+  if (ind.recent_reports.size() > kRecentReports)
+    ind.recent_reports.erase(ind.recent_reports.begin(),
+                             ind.recent_reports.begin() + static_cast<long>(ind.recent_reports.size() - kRecentReports));
+}
+
+bool is_protected(const core::Indicator& ind, const PolicyConfig& config, std::string* why) {
+  auto say = [&](std::string reason) {
+    if (why) *why = std::move(reason);
+    return true;
+  };
+  using K = core::IndicatorKind;
+  if (ind.kind == K::Number) {
+    if (has_flag(ind, "emergency")) return say("emergency number");
+    if (has_flag(ind, "service_number")) return say("the service's own number");
+    if (has_flag(ind, "short_code")) return say("short code");
+    if (std::find(config.allow_numbers.begin(), config.allow_numbers.end(), ind.value) != config.allow_numbers.end())
+      return say("allowlisted number");
+    return false;
+  }
+  std::string host = ind.kind == K::Url ? host_of(ind.value) : ind.value;
+  for (const auto& allowed : config.allow_domains)
+    if (domain_matches(host, allowed)) return say("allowlisted domain " + allowed);
+  if (ind.kind == K::Domain && (has_flag(ind, "shortener") || has_flag(ind, "shared_hosting")))
+    return say("shortener or shared hosting: listed by URL or host only");
+  return false;
+}
+
+core::IndicatorStatus evaluate(core::Indicator& ind, const PolicyConfig& config, std::int64_t now_ms) {
+  using S = core::IndicatorStatus;
+  auto set = [&](S status, std::string reason, std::string actor = "policy") {
+    if (ind.status != status || ind.status_reason != reason) {
+      ind.status = status;
+      ind.status_reason = std::move(reason);
+      ind.status_actor = std::move(actor);
+      ind.status_ms = now_ms;
+    }
+    return ind.status;
+  };
+  const bool by_analyst = ind.status_actor.rfind("analyst", 0) == 0;
+  if (std::string why; is_protected(ind, config, &why)) return set(S::Allowlisted, why);
+  if (by_analyst && (ind.status == S::Allowlisted || ind.status == S::Revoked)) return ind.status;
+  if (by_analyst && ind.status == S::Confirmed) {
+    if (ind.expires_ms != 0 && now_ms > ind.expires_ms) return set(S::Expired, "no report since the confirmation lapsed");
+    return ind.status;
+  }
+  const std::int64_t window_start = now_ms - config.window_h * kHourMs;
+  const auto recent = static_cast<int>(std::count_if(ind.reporters.begin(), ind.reporters.end(),
+                                                     [&](const auto& r) { return r.second >= window_start; }));
+  const std::int64_t expiry_ms =
+      (ind.kind == core::IndicatorKind::Number ? config.number_expiry_days : config.url_expiry_days) * kDayMs;
+  const bool scam_enough = ind.max_score >= config.score_threshold;
+  if (ind.status == S::Listed || ind.status == S::Expired) {
+    if (now_ms > ind.last_seen_ms + expiry_ms) {
+      ind.expires_ms = ind.last_seen_ms + expiry_ms;
+      return set(S::Expired, "no corroborating report within the expiry time");
+    }
+    if (ind.status == S::Listed) {
+      ind.expires_ms = ind.last_seen_ms + expiry_ms;  // a listing holds until it lapses
+      return ind.status;
+    }
+  }
+  if (recent >= config.min_reporters && scam_enough) {
+    ind.expires_ms = ind.last_seen_ms + expiry_ms;
+    if (ind.status == S::Expired && ind.status_ms >= ind.last_seen_ms) return ind.status;  // needs new reports
+    return set(S::Listed, std::to_string(recent) + " distinct reporters within " + std::to_string(config.window_h) + " h");
+  }
+  if (ind.status == S::Expired) return ind.status;
+  if (scam_enough) return set(S::Suspected, std::to_string(recent) + " of " + std::to_string(config.min_reporters) + " reporters needed");
+  return set(S::Observed, "score below the listing threshold");
+}
+
+}  // namespace smish::blocklist

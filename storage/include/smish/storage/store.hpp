@@ -1,0 +1,92 @@
+// The RocksDB store: the durable inbox of the ack path, reports, indicators, de-duplication.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "smish/core/result.hpp"
+#include "smish/core/types.hpp"
+
+namespace smish::storage {
+
+/// Storage settings (config section `storage`).
+struct StorageConfig {
+  std::string path = "/var/lib/smishd/db";   ///< Default: /var/lib/smishd/db. The RocksDB directory.
+  bool sync_ack_writes = true;               ///< Default: true. WAL fsync before deliver_sm_resp; false is refused at start-up.
+  std::int64_t dedup_window_s = 86400;       ///< Default: 24 h. Redeliveries within it are recognised.
+  std::int64_t reassembly_timeout_s = 600;   ///< Default: 10 min. Incomplete concatenations become gap reports after it.
+  std::string pseudonym_key_file;            ///< Default: none. File holding the reporter-pseudonym HMAC key.
+  std::string pseudonym_key_env = "SMISHD_PSEUDONYM_KEY";  ///< Default: SMISHD_PSEUDONYM_KEY. Env var with the key, used when no file is set.
+};
+
+/// How a store is opened.
+enum class OpenMode {
+  ReadWrite,  ///< the daemon: the only writer
+  Secondary,  ///< smishctl: a RocksDB secondary instance that reads while the daemon writes
+};
+
+/// A segment waiting in the inbox (accepted and acknowledged, not yet turned into a report).
+struct InboxEntry {
+  std::string key;               ///< storage key, opaque
+  core::InboundSegment segment;  ///< source.addr is the reporter pseudonym, never the number
+  std::string reporter_country;
+};
+
+/// Everything one processing step changes, applied as one atomic WriteBatch.
+struct Commit {
+  std::vector<core::Report> reports;
+  std::vector<core::Indicator> indicators;
+  std::vector<std::string> consumed;   ///< inbox keys turned into the reports above
+};
+
+/// Store over one RocksDB database. Not thread-safe: one thread (the daemon's I/O thread) uses it.
+class Store {
+ public:
+  /// Opens (creating in ReadWrite mode) the database at config.path. Refuses unsafe options
+  /// (sync_ack_writes false) and a schema version newer than this build knows.
+  static core::Result<std::unique_ptr<Store>> open(const StorageConfig& config, OpenMode mode);
+  virtual ~Store() = default;
+
+  // ---- The ack path ----
+  /// Makes new segments durable in ONE synced WriteBatch. For each input, returns true when it was
+  /// stored and false when its fingerprint was already seen within the de-duplication window (a
+  /// redelivery, stored nothing). An error means nothing of the batch was stored.
+  virtual core::Result<std::vector<bool>> store_inbound(std::span<const InboxEntry> entries, std::int64_t now_ms) = 0;
+
+  // ---- Processing ----
+  /// Up to `limit` inbox entries that are whole messages (no concatenation), oldest first.
+  virtual core::Result<std::vector<InboxEntry>> pending_singles(std::size_t limit) = 0;
+  /// Parts stored for the concatenation group of `part` (same SMSC, reporter, destination, reference, total).
+  virtual core::Result<std::vector<InboxEntry>> group_parts(const InboxEntry& part) = 0;
+  /// One entry per concatenation group with parts waiting (the oldest part of each).
+  virtual core::Result<std::vector<InboxEntry>> pending_groups() = 0;
+  /// Reads an indicator; nullopt when never seen.
+  virtual core::Result<std::optional<core::Indicator>> get_indicator(core::IndicatorKind kind, const std::string& value) = 0;
+  /// Applies a processing step atomically. Report ids must come from next_report_id().
+  virtual core::Status commit(const Commit& commit) = 0;
+  /// A new report id (monotonic, starting at 1).
+  virtual std::uint64_t next_report_id() = 0;
+
+  // ---- Reads ----
+  virtual core::Result<std::optional<core::Report>> get_report(std::uint64_t id) = 0;
+  /// Reports newest first; stop when `fn` returns false.
+  virtual core::Status scan_reports(const std::function<bool(const core::Report&)>& fn) = 0;
+  /// Every indicator in key order; stop when `fn` returns false.
+  virtual core::Status scan_indicators(const std::function<bool(const core::Indicator&)>& fn) = 0;
+  /// Counts: reports, indicators, inbox entries.
+  struct Counts { std::uint64_t reports = 0, indicators = 0, inbox = 0; };
+  virtual core::Result<Counts> counts() = 0;
+
+  /// Secondary mode: catch up with the primary's latest writes.
+  virtual core::Status catch_up() = 0;
+};
+
+/// The schema version this build writes; older databases are migrated on open.
+inline constexpr int kSchemaVersion = 1;
+
+}  // namespace smish::storage

@@ -1,0 +1,399 @@
+// Store over RocksDB: column families, key layouts, the synced ack-path batch.
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "smish/core/json.hpp"
+#include "smish/core/log.hpp"
+#include "smish/storage/store.hpp"
+
+namespace smish::storage {
+namespace {
+
+using core::ErrorCode;
+using core::make_error;
+
+// Column families; docs/storage.md explains each key layout.
+constexpr const char* kCfDefault = "default";      // meta: schema_version
+constexpr const char* kCfDedup = "dedup";          // fingerprint -> BE64 received_ms
+constexpr const char* kCfInbox = "inbox";          // BE64 received_ms + fingerprint -> segment (whole messages)
+constexpr const char* kCfParts = "parts";          // group key + 0x00 + seq -> segment (concatenation parts)
+constexpr const char* kCfReports = "reports";      // BE64 report id -> report
+constexpr const char* kCfIndicators = "indicators";  // kind + ':' + value -> indicator
+constexpr const char* kSchemaKey = "schema_version";
+
+const std::vector<std::string> kFamilies = {kCfDefault, kCfDedup, kCfInbox, kCfParts, kCfReports, kCfIndicators};
+
+void put_be64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xFF);
+}
+
+std::uint64_t get_be64(std::string_view in) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < in.size(); ++i) v = v << 8 | static_cast<unsigned char>(in[i]);
+  return v;
+}
+
+core::Error io_error(const rocksdb::Status& s, std::string_view what) {
+  auto code = s.IsCorruption() ? ErrorCode::Corruption
+              : s.IsBusy() || s.IsTryAgain() || s.IsIncomplete() ? ErrorCode::Unavailable
+                                                                 : ErrorCode::IoError;
+  return make_error(code, std::string(what) + ": " + s.ToString());
+}
+
+std::string indicator_key(core::IndicatorKind kind, std::string_view value) {
+  std::string key(to_string(kind));
+  key += ':';
+  key += value;
+  return key;
+}
+
+std::string group_key(const core::InboundSegment& s) {
+  // Several reporters share the short code: the reporter is part of the key, as is the SMSC.
+  std::string key = s.smsc;
+  key += '\x1f';
+  key += s.source.addr;
+  key += '\x1f';
+  key += s.dest.addr;
+  key += '\x1f';
+  key += static_cast<char>(s.concat->source);
+  key += static_cast<char>(s.concat->ref >> 8);
+  key += static_cast<char>(s.concat->ref & 0xFF);
+  key += static_cast<char>(s.concat->total);
+  return key;
+}
+
+core::Json segment_json(const InboxEntry& e) {
+  const auto& s = e.segment;
+  core::Json j{{"smsc", s.smsc},
+               {"src", {s.source.ton, s.source.npi, s.source.addr}},
+               {"dst", {s.dest.ton, s.dest.npi, s.dest.addr}},
+               {"esm", s.esm_class},
+               {"pid", s.protocol_id},
+               {"dcs", s.data_coding},
+               {"ud", core::Json::binary_t(std::vector<std::uint8_t>(s.user_data.begin(), s.user_data.end()))},
+               {"pdu", core::Json::binary_t(std::vector<std::uint8_t>(s.raw_pdu.begin(), s.raw_pdu.end()))},
+               {"ms", s.received_ms},
+               {"country", e.reporter_country}};
+  if (s.concat)
+    j["concat"] = {static_cast<int>(s.concat->source), s.concat->ref, s.concat->total, s.concat->seq};
+  return j;
+}
+
+core::Result<InboxEntry> segment_from(std::string key, std::string_view bytes) {
+  auto j = core::decode_binary(bytes);
+  if (!j) return j.error();
+  try {
+    InboxEntry e;
+    e.key = std::move(key);
+    auto& s = e.segment;
+    const auto& v = *j;
+    s.smsc = v.at("smsc").get<std::string>();
+    s.source = {v.at("src")[0].get<std::uint8_t>(), v.at("src")[1].get<std::uint8_t>(), v.at("src")[2].get<std::string>()};
+    s.dest = {v.at("dst")[0].get<std::uint8_t>(), v.at("dst")[1].get<std::uint8_t>(), v.at("dst")[2].get<std::string>()};
+    s.esm_class = v.at("esm").get<std::uint8_t>();
+    s.protocol_id = v.at("pid").get<std::uint8_t>();
+    s.data_coding = v.at("dcs").get<std::uint8_t>();
+    const auto& ud = v.at("ud").get_binary();
+    s.user_data.assign(ud.begin(), ud.end());
+    const auto& pdu = v.at("pdu").get_binary();
+    s.raw_pdu.assign(pdu.begin(), pdu.end());
+    s.received_ms = v.at("ms").get<std::int64_t>();
+    e.reporter_country = v.value("country", "");
+    if (auto it = v.find("concat"); it != v.end()) {
+      core::ConcatInfo c;
+      c.source = static_cast<core::ConcatSource>((*it)[0].get<int>());
+      c.ref = (*it)[1].get<std::uint16_t>();
+      c.total = (*it)[2].get<std::uint8_t>();
+      c.seq = (*it)[3].get<std::uint8_t>();
+      s.concat = c;
+    }
+    return e;
+  } catch (const std::exception& ex) {
+    return make_error(ErrorCode::Corruption, std::string("inbox entry: ") + ex.what());
+  }
+}
+
+class RocksStore final : public Store {
+ public:
+  RocksStore(StorageConfig config, OpenMode mode) : config_(std::move(config)), mode_(mode) {}
+
+  ~RocksStore() override {
+    if (db_) {
+      for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+      db_->Close();
+      db_.reset();
+    }
+    if (!secondary_dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(secondary_dir_, ec);
+    }
+  }
+
+  core::Status open() {
+    rocksdb::Options options;
+    options.create_if_missing = mode_ == OpenMode::ReadWrite;
+    options.create_missing_column_families = mode_ == OpenMode::ReadWrite;
+    options.IncreaseParallelism(2);
+    // The WAL is the durability of the ack path: it must never be disabled (checked per write too).
+    options.manual_wal_flush = false;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& name : kFamilies) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s;
+    if (mode_ == OpenMode::ReadWrite) {
+      std::error_code ec;
+      std::filesystem::create_directories(config_.path, ec);
+      s = rocksdb::DB::Open(options, config_.path, descriptors, &handles_, &raw);
+    } else {
+      if (!std::filesystem::exists(std::filesystem::path(config_.path) / "CURRENT"))
+        return make_error(ErrorCode::NotFound, "no database at " + config_.path);
+      std::string tmpl = (std::filesystem::temp_directory_path() / "smishctl-secondary-XXXXXX").string();
+      if (mkdtemp(tmpl.data()) == nullptr)
+        return make_error(ErrorCode::IoError, "cannot create a directory for the secondary instance");
+      secondary_dir_ = tmpl;
+      options.max_open_files = -1;  // required by secondary instances
+      s = rocksdb::DB::OpenAsSecondary(options, config_.path, secondary_dir_, descriptors, &handles_, &raw);
+    }
+    if (!s.ok()) return io_error(s, "open " + config_.path);
+    db_.reset(raw);
+    for (std::size_t i = 0; i < kFamilies.size(); ++i) cf_[kFamilies[i]] = handles_[i];
+    if (auto st = check_schema(); !st) return st;
+    return recover_ids();
+  }
+
+  core::Result<std::vector<bool>> store_inbound(std::span<const InboxEntry> entries, std::int64_t now_ms) override {
+    if (mode_ != OpenMode::ReadWrite) return make_error(ErrorCode::Unsupported, "store is read-only");
+    std::vector<bool> stored(entries.size(), false);
+    rocksdb::WriteBatch batch;
+    std::vector<std::string> batch_fps;
+    std::string be;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      const std::string fp = e.segment.fingerprint();
+      if (std::find(batch_fps.begin(), batch_fps.end(), fp) != batch_fps.end()) continue;  // twice in one read
+      std::string seen;
+      auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfDedup], fp, &seen);
+      if (s.ok() && now_ms - static_cast<std::int64_t>(get_be64(seen)) < config_.dedup_window_s * 1000) continue;
+      if (!s.ok() && !s.IsNotFound()) return io_error(s, "dedup lookup");
+      batch_fps.push_back(fp);
+      be.clear();
+      put_be64(be, static_cast<std::uint64_t>(e.segment.received_ms));
+      batch.Put(cf_[kCfDedup], fp, be);
+      const std::string value = core::encode_binary(segment_json(e));
+      if (e.segment.concat) {
+        std::string key = group_key(e.segment);
+        key += '\0';
+        key += static_cast<char>(e.segment.concat->seq);
+        batch.Put(cf_[kCfParts], key, value);
+      } else {
+        batch.Put(cf_[kCfInbox], be + fp, value);
+      }
+      stored[i] = true;
+    }
+    if (batch.Count() == 0) return stored;
+    rocksdb::WriteOptions wo;
+    wo.sync = config_.sync_ack_writes;
+    wo.disableWAL = false;
+    auto s = db_->Write(wo, &batch);
+    if (!s.ok()) return io_error(s, "inbound write");
+    return stored;
+  }
+
+  core::Result<std::vector<InboxEntry>> pending_singles(std::size_t limit) override {
+    std::vector<InboxEntry> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfInbox]));
+    for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
+      auto e = segment_from(it->key().ToString(), it->value().ToStringView());
+      if (!e) return e.error();
+      out.push_back(std::move(*e));
+    }
+    if (!it->status().ok()) return io_error(it->status(), "inbox scan");
+    return out;
+  }
+
+  core::Result<std::vector<InboxEntry>> group_parts(const InboxEntry& part) override {
+    if (!part.segment.concat) return make_error(ErrorCode::InvalidArgument, "not a concatenation part");
+    std::string prefix = group_key(part.segment);
+    prefix += '\0';
+    std::vector<InboxEntry> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfParts]));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      auto e = segment_from(it->key().ToString(), it->value().ToStringView());
+      if (!e) return e.error();
+      out.push_back(std::move(*e));
+    }
+    if (!it->status().ok()) return io_error(it->status(), "parts scan");
+    return out;
+  }
+
+  core::Result<std::vector<InboxEntry>> pending_groups() override {
+    std::vector<InboxEntry> out;
+    std::string last_group;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfParts]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string key = it->key().ToString();
+      std::string group = key.substr(0, key.size() - 2);
+      if (group == last_group) continue;
+      last_group = group;
+      auto e = segment_from(std::move(key), it->value().ToStringView());
+      if (!e) return e.error();
+      out.push_back(std::move(*e));
+    }
+    if (!it->status().ok()) return io_error(it->status(), "parts scan");
+    return out;
+  }
+
+  core::Result<std::optional<core::Indicator>> get_indicator(core::IndicatorKind kind, const std::string& value) override {
+    std::string bytes;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfIndicators], indicator_key(kind, value), &bytes);
+    if (s.IsNotFound()) return std::optional<core::Indicator>{};
+    if (!s.ok()) return io_error(s, "indicator read");
+    auto j = core::decode_binary(bytes);
+    if (!j) return j.error();
+    auto ind = core::indicator_from_json(*j);
+    if (!ind) return ind.error();
+    return std::optional<core::Indicator>(std::move(*ind));
+  }
+
+  core::Status commit(const Commit& c) override {
+    if (mode_ != OpenMode::ReadWrite) return make_error(ErrorCode::Unsupported, "store is read-only");
+    rocksdb::WriteBatch batch;
+    for (const auto& r : c.reports) {
+      std::string key;
+      put_be64(key, r.id);
+      batch.Put(cf_[kCfReports], key, core::encode_binary(core::to_json(r)));
+    }
+    for (const auto& i : c.indicators)
+      batch.Put(cf_[kCfIndicators], indicator_key(i.kind, i.value), core::encode_binary(core::to_json(i)));
+    for (const auto& key : c.consumed) {
+      // Inbox keys start with a BE64 time; part keys with the group key. Deleting from both is cheap.
+      batch.Delete(cf_[kCfInbox], key);
+      batch.Delete(cf_[kCfParts], key);
+    }
+    // Not synced: the inbox entries it consumes are deleted in the same batch, so a crash before
+    // the WAL reaches the disk replays them and the step is redone (at-least-once, idempotent).
+    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) return io_error(s, "commit");
+    return {};
+  }
+
+  std::uint64_t next_report_id() override { return next_report_id_++; }
+
+  core::Result<std::optional<core::Report>> get_report(std::uint64_t id) override {
+    std::string key, bytes;
+    put_be64(key, id);
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfReports], key, &bytes);
+    if (s.IsNotFound()) return std::optional<core::Report>{};
+    if (!s.ok()) return io_error(s, "report read");
+    auto j = core::decode_binary(bytes);
+    if (!j) return j.error();
+    auto r = core::report_from_json(*j);
+    if (!r) return r.error();
+    return std::optional<core::Report>(std::move(*r));
+  }
+
+  core::Status scan_reports(const std::function<bool(const core::Report&)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfReports]));
+    for (it->SeekToLast(); it->Valid(); it->Prev()) {
+      auto j = core::decode_binary(it->value().ToStringView());
+      if (!j) return j.error();
+      auto r = core::report_from_json(*j);
+      if (!r) return r.error();
+      if (!fn(*r)) break;
+    }
+    if (!it->status().ok()) return io_error(it->status(), "report scan");
+    return {};
+  }
+
+  core::Status scan_indicators(const std::function<bool(const core::Indicator&)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfIndicators]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto j = core::decode_binary(it->value().ToStringView());
+      if (!j) return j.error();
+      auto i = core::indicator_from_json(*j);
+      if (!i) return i.error();
+      if (!fn(*i)) break;
+    }
+    if (!it->status().ok()) return io_error(it->status(), "indicator scan");
+    return {};
+  }
+
+  core::Result<Counts> counts() override {
+    Counts c;
+    auto count = [&](const char* cf, std::uint64_t& n) -> core::Status {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[cf]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+      if (!it->status().ok()) return io_error(it->status(), "count");
+      return {};
+    };
+    if (auto s = count(kCfReports, c.reports); !s) return s.error();
+    if (auto s = count(kCfIndicators, c.indicators); !s) return s.error();
+    if (auto s = count(kCfInbox, c.inbox); !s) return s.error();
+    std::uint64_t parts = 0;
+    if (auto s = count(kCfParts, parts); !s) return s.error();
+    c.inbox += parts;
+    return c;
+  }
+
+  core::Status catch_up() override {
+    if (mode_ != OpenMode::Secondary) return {};
+    auto s = db_->TryCatchUpWithPrimary();
+    if (!s.ok()) return io_error(s, "catch up with primary");
+    return {};
+  }
+
+ private:
+  core::Status check_schema() {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfDefault], kSchemaKey, &value);
+    if (s.IsNotFound()) {
+      if (mode_ != OpenMode::ReadWrite) return {};
+      auto w = db_->Put(rocksdb::WriteOptions(), cf_[kCfDefault], kSchemaKey, std::to_string(kSchemaVersion));
+      if (!w.ok()) return io_error(w, "write schema version");
+      return {};
+    }
+    if (!s.ok()) return io_error(s, "read schema version");
+    int version = std::atoi(value.c_str());
+    if (version > kSchemaVersion)
+      return make_error(ErrorCode::Unsupported,
+                        "database " + config_.path + " has schema version " + value +
+                            ", newer than this build's " + std::to_string(kSchemaVersion) +
+                            ": upgrade smishd or restore a backup");
+    return {};
+  }
+
+  core::Status recover_ids() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfReports]));
+    it->SeekToLast();
+    next_report_id_ = it->Valid() ? get_be64(it->key().ToStringView()) + 1 : 1;
+    if (!it->status().ok()) return io_error(it->status(), "recover report ids");
+    return {};
+  }
+
+  StorageConfig config_;
+  OpenMode mode_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> cf_;
+  std::string secondary_dir_;
+  std::uint64_t next_report_id_ = 1;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> Store::open(const StorageConfig& config, OpenMode mode) {
+  if (mode == OpenMode::ReadWrite && !config.sync_ack_writes)
+    return make_error(ErrorCode::InvalidArgument,
+                      "storage.sync_ack_writes is false: smishd never acknowledges a report before it is on disk");
+  auto store = std::make_unique<RocksStore>(config, mode);
+  if (auto s = store->open(); !s) return s.error();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace smish::storage

@@ -1,0 +1,175 @@
+// Listing policy simulations and the export against a real RocksDB.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "smish/blocklist/export.hpp"
+#include "smish/blocklist/policy.hpp"
+#include "smish/core/json.hpp"
+#include "support.hpp"
+
+using namespace smish;
+using blocklist::PolicyConfig;
+using core::IndicatorStatus;
+
+namespace {
+
+constexpr std::int64_t kT0 = 1'763'769'600'000;
+constexpr std::int64_t kHour = 3'600'000;
+
+core::Report scam_report(std::uint64_t id, std::string reporter, std::int64_t ms, double score = 0.9) {
+  core::Report r;
+  r.id = id;
+  r.reporter = std::move(reporter);
+  r.received_ms = ms;
+  r.verdict.label = core::Label::Scam;
+  r.verdict.category = "operator_impersonation";
+  r.verdict.score = score;
+  return r;
+}
+
+core::Indicator number(std::string value) {
+  core::Indicator i;
+  i.kind = core::IndicatorKind::Number;
+  i.value = std::move(value);
+  return i;
+}
+
+}  // namespace
+
+TEST_SUITE("blocklist/policy") {
+  TEST_CASE("one reporter sending 10 000 reports about one number lists nothing") {
+    PolicyConfig cfg;
+    auto ind = number("+37129999901");
+    for (int i = 0; i < 10'000; ++i) blocklist::record_report(ind, scam_report(i + 1, "p:one", kT0 + i), {}, cfg);
+    CHECK(ind.total_reports == 10'000);
+    CHECK(ind.distinct_reporters == 1);
+    CHECK(blocklist::evaluate(ind, cfg, kT0 + 10'000) == IndicatorStatus::Suspected);
+  }
+
+  TEST_CASE("K-1 reporters list nothing and K reporters list the number") {
+    PolicyConfig cfg;
+    auto ind = number("+37129999901");
+    for (int i = 0; i < cfg.min_reporters - 1; ++i)
+      blocklist::record_report(ind, scam_report(i + 1, "p:" + std::to_string(i), kT0 + i * kHour), {}, cfg);
+    CHECK(blocklist::evaluate(ind, cfg, kT0 + 5 * kHour) == IndicatorStatus::Suspected);
+    blocklist::record_report(ind, scam_report(99, "p:last", kT0 + 5 * kHour), {}, cfg);
+    CHECK(blocklist::evaluate(ind, cfg, kT0 + 5 * kHour) == IndicatorStatus::Listed);
+    CHECK(ind.expires_ms == kT0 + 5 * kHour + 30LL * 24 * kHour);
+  }
+
+  TEST_CASE("reporters outside the window do not count") {
+    PolicyConfig cfg;
+    auto ind = number("+37129999901");
+    for (int i = 0; i < cfg.min_reporters; ++i)
+      blocklist::record_report(ind, scam_report(i + 1, "p:" + std::to_string(i), kT0 + i * 24 * kHour), {}, cfg);
+    // Five reporters over five days: never five within 72 h.
+    CHECK(blocklist::evaluate(ind, cfg, kT0 + 4 * 24 * kHour) == IndicatorStatus::Suspected);
+  }
+
+  TEST_CASE("a low score lists nothing however many report it") {
+    PolicyConfig cfg;
+    auto ind = number("+37120000099");
+    for (int i = 0; i < 20; ++i)
+      blocklist::record_report(ind, scam_report(i + 1, "p:" + std::to_string(i), kT0, 0.2), {}, cfg);
+    CHECK(blocklist::evaluate(ind, cfg, kT0) == IndicatorStatus::Observed);
+  }
+
+  TEST_CASE("1000 reporters against an allowlisted number or an emergency number list nothing") {
+    PolicyConfig cfg;
+    cfg.allow_numbers = {"+37167000000"};
+    auto ind = number("+37167000000");
+    auto emergency = number("112");
+    for (int i = 0; i < 1000; ++i) {
+      blocklist::record_report(ind, scam_report(i + 1, "p:" + std::to_string(i), kT0), {}, cfg);
+      blocklist::record_report(emergency, scam_report(i + 1, "p:" + std::to_string(i), kT0), {"short_code", "emergency"}, cfg);
+    }
+    CHECK(blocklist::evaluate(ind, cfg, kT0) == IndicatorStatus::Allowlisted);
+    CHECK(blocklist::evaluate(emergency, cfg, kT0) == IndicatorStatus::Allowlisted);
+  }
+
+  TEST_CASE("a listed number expires after its last report and needs new reports to return") {
+    PolicyConfig cfg;
+    auto ind = number("+37129999901");
+    for (int i = 0; i < 5; ++i)
+      blocklist::record_report(ind, scam_report(i + 1, "p:" + std::to_string(i), kT0), {}, cfg);
+    REQUIRE(blocklist::evaluate(ind, cfg, kT0) == IndicatorStatus::Listed);
+    CHECK(blocklist::evaluate(ind, cfg, kT0 + 29LL * 24 * kHour) == IndicatorStatus::Listed);
+    CHECK(blocklist::evaluate(ind, cfg, kT0 + 31LL * 24 * kHour) == IndicatorStatus::Expired);
+    CHECK(blocklist::evaluate(ind, cfg, kT0 + 32LL * 24 * kHour) == IndicatorStatus::Expired);
+    const std::int64_t later = kT0 + 40LL * 24 * kHour;
+    for (int i = 0; i < 5; ++i)
+      blocklist::record_report(ind, scam_report(100 + i, "p:new" + std::to_string(i), later), {}, cfg);
+    CHECK(blocklist::evaluate(ind, cfg, later) == IndicatorStatus::Listed);
+  }
+
+  TEST_CASE("subdomains of an allowlisted domain and shortener domains are protected") {
+    PolicyConfig cfg;
+    cfg.allow_domains = {"tele2.lv"};
+    core::Indicator host;
+    host.kind = core::IndicatorKind::Host;
+    host.value = "mans.tele2.lv";
+    CHECK(blocklist::is_protected(host, cfg));
+    host.value = "tele2.lv.verify-id.top";
+    CHECK_FALSE(blocklist::is_protected(host, cfg));
+    core::Indicator shortener;
+    shortener.kind = core::IndicatorKind::Domain;
+    shortener.value = "bit.ly";
+    shortener.flags = {"shortener"};
+    CHECK(blocklist::is_protected(shortener, cfg));
+  }
+}
+
+TEST_SUITE("blocklist/export") {
+  TEST_CASE("the export writes listed entries only, with a manifest and a rising serial") {
+    test::TempDir dir;
+    storage::StorageConfig scfg;
+    scfg.path = (dir.path() / "db").string();
+    auto store = storage::Store::open(scfg, storage::OpenMode::ReadWrite);
+    REQUIRE(store.has_value());
+    PolicyConfig cfg;
+    cfg.allow_domains = {"tele2.lv"};
+    storage::Commit c;
+    auto listed = number("+37129999901");
+    auto single = number("+37129999902");
+    core::Indicator domain;
+    domain.kind = core::IndicatorKind::Domain;
+    domain.value = "tele2-lv-bonus.info";
+    core::Indicator hostile;  // a database that says "listed" for an allowlisted domain
+    hostile.kind = core::IndicatorKind::Domain;
+    hostile.value = "tele2.lv";
+    for (int i = 0; i < 5; ++i) {
+      auto r = scam_report(i + 1, "p:" + std::to_string(i), kT0);
+      blocklist::record_report(listed, r, {}, cfg);
+      blocklist::record_report(domain, r, {}, cfg);
+      blocklist::record_report(hostile, r, {}, cfg);
+    }
+    blocklist::record_report(single, scam_report(9, "p:x", kT0), {}, cfg);
+    hostile.status = IndicatorStatus::Confirmed;
+    hostile.status_actor = "analyst:mallory";
+    c.indicators = {listed, single, domain, hostile};
+    REQUIRE((*store)->commit(c).has_value());
+
+    blocklist::ExportConfig ecfg;
+    ecfg.out_dir = (dir.path() / "export").string();
+    auto first = blocklist::export_blocklists(**store, cfg, ecfg, kT0 + kHour);
+    REQUIRE(first.has_value());
+    CHECK(first->serial == 1);
+    CHECK(first->numbers == 1);
+    CHECK(first->domains == 1);
+    auto numbers = test::read_file(dir.path() / "export" / "numbers.csv");
+    CHECK(numbers.find("+37129999901,operator_impersonation,listed") != std::string::npos);
+    CHECK(numbers.find("+37129999902") == std::string::npos);
+    auto domains = test::read_file(dir.path() / "export" / "domains.txt");
+    CHECK(domains == "tele2-lv-bonus.info\n");
+    auto manifest = core::Json::parse(test::read_file(dir.path() / "export" / "manifest.json"));
+    CHECK(manifest["serial"] == 1);
+    CHECK(manifest["files"]["domains.txt"]["entries"] == 1);
+    CHECK(manifest["files"]["domains.txt"]["sha256"].get<std::string>().size() == 64);
+    auto second = blocklist::export_blocklists(**store, cfg, ecfg, kT0 + kHour);
+    REQUIRE(second.has_value());
+    CHECK(second->serial == 2);
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "export"))
+      CHECK_MESSAGE(entry.path().filename().string().find(".tmp") == std::string::npos, entry.path().string());
+  }
+}
