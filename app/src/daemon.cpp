@@ -1,0 +1,151 @@
+// smishd: load the configuration, open storage, bind to the SMSC, serve until SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "args.hpp"
+#include "smish/app/config.hpp"
+#include "smish/app/main.hpp"
+#include "smish/app/pipeline.hpp"
+#include "smish/blocklist/export.hpp"
+#include "smish/core/asio.hpp"
+#include "smish/core/log.hpp"
+#include "smish/gateway/session.hpp"
+
+namespace smish::app {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: smishd [--config FILE] [--set section.key=value ...]\n"
+    "       smishd --print-example-config\n"
+    "Binds to the SMSC as an SMPP 3.4 ESME, stores forwarded scam reports durably before\n"
+    "acknowledging them, classifies them and maintains the blocklists.\n";
+
+void apply_log(const LogConfig& log) {
+  core::set_log_level(log.level);
+  core::set_log_format(log.format);
+  core::set_log_content(log.content);
+}
+
+}  // namespace
+
+int smishd_main(int argc, char** argv) {
+  auto args = parse_args(argc, argv, 1, {"config", "set"}, {"help", "print-example-config", "version"});
+  if (!args.error.empty() || !args.positional.empty()) {
+    std::cerr << "smishd: " << (args.error.empty() ? "unexpected argument " + args.positional[0] : args.error) << "\n"
+              << kUsage;
+    return 2;
+  }
+  if (args.has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args.has("version")) {
+    std::cout << "smishd 0.1.0\n";
+    return 0;
+  }
+  if (args.has("print-example-config")) {
+    std::cout << example_config();
+    return 0;
+  }
+  ConfigErrors errors;
+  auto config = load_config(args.get("config").value_or(""), args.all("set"), errors);
+  if (!config) {
+    for (const auto& p : errors.problems) std::cerr << "smishd: config: " << p << "\n";
+    return 2;
+  }
+  apply_log(config->log);
+
+  auto pseudonymizer = storage::Pseudonymizer::from_file_or_env(config->storage.pseudonym_key_file,
+                                                                config->storage.pseudonym_key_env);
+  if (!pseudonymizer) {
+    std::cerr << "smishd: " << pseudonymizer.error().detail << "\n";
+    return 2;
+  }
+  auto rules = classifier::RuleSet::load_dir(config->classify.rules_dir);
+  if (!rules) {
+    std::cerr << "smishd: rules: " << rules.error().detail << "\n";
+    return 2;
+  }
+  auto store = storage::Store::open(config->storage, storage::OpenMode::ReadWrite);
+  if (!store) {
+    std::cerr << "smishd: storage: " << store.error().detail << "\n";
+    return 2;
+  }
+  classifier::Extractor extractor(config->extract);
+  classifier::Classifier classifier(*rules, config->classify);
+  PipelineOptions popts;
+  popts.text_by_smsc[config->smsc.name] = config->smsc.text;
+  popts.policy = config->blocklist;
+  popts.reassembly_timeout_s = config->storage.reassembly_timeout_s;
+  popts.default_region = config->extract.default_region;
+  Pipeline pipeline(**store, *pseudonymizer, extractor, classifier, popts);
+
+  core::log_info("smishd_starting", {{"smsc", config->smsc.name}, {"host", config->smsc.host},
+                                     {"port", config->smsc.port}, {"db", config->storage.path},
+                                     {"rules", (*rules)->rules().size()}});
+  pipeline.process();  // what was acknowledged before a crash or stop is finished first
+
+  asio::io_context io(1);
+  gateway::Session session(io, config->smsc, pipeline);
+  bool stopping = false;
+
+  asio::steady_timer tick(io);
+  std::int64_t last_export_ms = 0;
+  std::function<void()> arm_tick = [&] {
+    tick.expires_after(std::chrono::milliseconds(config->daemon.process_interval_ms));
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      pipeline.process();
+      const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
+      if (config->exporter.interval_s > 0 && now_ms - last_export_ms >= config->exporter.interval_s * 1000) {
+        last_export_ms = now_ms;
+        auto r = blocklist::export_blocklists(**store, config->blocklist, config->exporter, now_ms);
+        if (!r) core::log_error("export_failed", {{"error", r.error().message()}});
+        else core::log_info("export_published", {{"serial", r->serial}, {"numbers", r->numbers}, {"domains", r->domains}});
+      }
+      arm_tick();
+    });
+  };
+  arm_tick();
+
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  std::function<void()> arm_signals = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        core::log_info("sighup_ignored", {{"reason", "reload arrives with the operations work"}});
+        arm_signals();
+        return;
+      }
+      core::log_info("smishd_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      stopping = true;
+      tick.cancel();
+      session.stop();
+      signals.cancel();
+    });
+  };
+  arm_signals();
+
+  asio::co_spawn(io, session.run(), [&](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        core::log_error("session_crashed", {{"error", ex.what()}});
+      }
+    }
+    stopping = true;
+    tick.cancel();
+    signals.cancel();
+  });
+  io.run();
+
+  pipeline.process();  // drain: everything acknowledged becomes a report before exit
+  const auto& st = pipeline.stats();
+  core::log_info("smishd_stopped", {{"accepted", st.accepted}, {"duplicates", st.duplicates},
+                                    {"reports", st.reports}, {"store_failures", st.store_failures}});
+  return 0;
+}
+
+}  // namespace smish::app
