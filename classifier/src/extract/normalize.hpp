@@ -1,0 +1,60 @@
+// Text normalisation for extraction: invisible characters, digit forms, obfuscated dots, offset maps.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smish::classifier::detail {
+
+/// A normalised copy of a text with a map back to the original bytes.
+/// Normalisation: zero-width and bidi controls removed; U+00A0/U+2009/U+202F become ' ';
+/// Arabic-Indic, Eastern Arabic-Indic and fullwidth digits (and fullwidth + ( ) -, U+3000) become ASCII; `[.]` `(.)` `{.}` `(dot)` `[dot]`
+/// `{dot}` and fullwidth/ideographic dots between ASCII letters or digits become '.'; `[:]` after
+/// a scheme word becomes ':'; invalid UTF-8 bytes become U+FFFD.
+struct NormalizedText {
+  std::string text;                          ///< the normalised UTF-8 text
+  std::vector<std::uint32_t> src_begin;      ///< per byte of `text`: original offset of its source
+  std::vector<std::uint32_t> src_end;        ///< per byte of `text`: original offset after its source
+  std::vector<std::uint32_t> removed_at;     ///< offsets in `text` where invisible characters were dropped
+  std::vector<std::uint32_t> deobfuscated_at;  ///< offsets in `text` of characters that replaced an obfuscation
+  std::string_view original;                 ///< the input; must outlive this object
+
+  /// The original text behind `text[begin, end)`; empty when the span is empty.
+  std::string raw(std::size_t begin, std::size_t end) const;
+  /// True when invisible characters were removed strictly inside `text[begin, end)`.
+  bool removed_inside(std::size_t begin, std::size_t end) const;
+  /// True when a de-obfuscated character lies in `text[begin, end)`.
+  bool deobfuscated_inside(std::size_t begin, std::size_t end) const;
+};
+
+/// Normalises `text` as described on NormalizedText. Never throws on any input bytes.
+NormalizedText normalize(std::string_view text);
+
+/// Decodes one UTF-8 code point at `s[i]` (i < s.size()); returns its byte length (>= 1).
+/// Invalid or truncated sequences decode as U+FFFD with length 1.
+std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp);
+
+/// The code point that ends just before `s[i]` (i > 0); returns its byte length.
+std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp);
+
+/// Appends `cp` to `out` as UTF-8.
+void append_utf8(std::string& out, char32_t cp);
+
+inline bool is_ascii_digit(char32_t c) { return c >= '0' && c <= '9'; }
+inline bool is_ascii_alpha(char32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline bool is_ascii_alnum(char32_t c) { return is_ascii_digit(c) || is_ascii_alpha(c); }
+
+/// Letters, digits and combining marks of any script (ICU properties).
+bool is_word_cp(char32_t c);
+/// Letters and combining marks only (no digits).
+bool is_letter_cp(char32_t c);
+/// Scripts written without spaces (Han, Kana, Hangul) and the CJK/fullwidth punctuation blocks.
+bool is_cjk(char32_t c);
+
+/// Simple case fold of a UTF-8 string (ICU default folding, code point by code point).
+std::u32string fold(std::string_view s);
+
+}  // namespace smish::classifier::detail

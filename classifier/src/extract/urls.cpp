@@ -1,0 +1,529 @@
+// URL, e-mail and tel: finder: a linear hand-written scanner; hosts are validated with libpsl and libidn2.
+#include "extract/urls.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+
+#include <idn2.h>
+#include <libpsl.h>
+
+namespace smish::classifier::detail {
+namespace {
+
+constexpr std::size_t kMaxHostRunBytes = 512;  // a DNS name is <= 253 octets; IDN UTF-8 may be longer
+constexpr std::size_t kMaxUrlBytes = 4096;     // longer "URLs" in an SMS are noise, cut them here
+constexpr std::size_t kMaxLabelBytes = 63;     // RFC 1035 §2.3.4
+constexpr std::size_t kMaxHostBytes = 253;     // RFC 1035 §2.3.4, dotted form without the root dot
+
+constexpr std::array<std::string_view, 13> kShorteners = {
+    "bit.ly", "tinyurl.com", "t.co", "goo.gl", "is.gd", "cutt.ly", "rb.gy",
+    "ow.ly",  "t.ly",        "shorturl.at", "tiny.cc", "clck.ru", "u.to"};
+
+// Generic TLDs common in links. A bare two-label host with no path ("file.name", "hello.how")
+// must end in a ccTLD, an IDN TLD or one of these: many newer gTLDs are ordinary words.
+constexpr std::array<std::string_view, 52> kCommonGenericTlds = {
+    "com",  "net",    "org",   "info",    "biz",    "edu",     "gov",     "mil",     "int",
+    "xyz",  "top",    "online", "site",   "website", "app",    "dev",     "shop",    "store",
+    "club", "live",   "link",  "click",   "icu",    "vip",     "win",     "bid",     "loan",
+    "work", "support", "help", "services", "email", "page",    "cloud",   "tech",    "pro",
+    "mobi", "asia",   "digital", "world", "life",   "space",   "fun",     "sbs",     "cfd",
+    "rest", "bond",   "buzz",  "cyou",    "monster", "finance", "bank"};
+
+bool ieq_ascii(std::string_view s, std::size_t i, std::string_view lit) {
+  if (i + lit.size() > s.size()) return false;
+  for (std::size_t k = 0; k < lit.size(); ++k) {
+    char a = s[i + k];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (a != lit[k]) return false;
+  }
+  return true;
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool has_non_ascii(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<std::string_view> split_labels(std::string_view host) {
+  std::vector<std::string_view> labels;
+  std::size_t start = 0;
+  for (std::size_t k = 0; k <= host.size(); ++k) {
+    if (k == host.size() || host[k] == '.') {
+      labels.push_back(host.substr(start, k - start));
+      start = k + 1;
+    }
+  }
+  return labels;
+}
+
+// End of a run of host characters starting at i: ASCII letters, digits, '-', '_', '.', and
+// letters/digits/marks of any script (IDN).
+std::size_t scan_host_run(std::string_view t, std::size_t i) {
+  const std::size_t limit = std::min(t.size(), i + kMaxHostRunBytes);
+  while (i < limit) {
+    const auto c = static_cast<unsigned char>(t[i]);
+    if (c < 0x80) {
+      if (is_ascii_alnum(c) || c == '-' || c == '_' || c == '.') {
+        ++i;
+        continue;
+      }
+      break;
+    }
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8(t, i, cp);
+    if (!is_word_cp(cp)) break;
+    i += len;
+  }
+  return i;
+}
+
+// Characters that end a URL path: whitespace, controls, '<' '>', typographic quotes, CJK and
+// fullwidth forms (scripts written without spaces run straight into the next word).
+bool ends_path(char32_t c) {
+  if (c <= 0x20 || c == 0x7F || c == '<' || c == '>') return true;
+  if (c < 0x80) return false;
+  return (c >= 0x80 && c <= 0x9F) || c == 0xAB || c == 0xBB || (c >= 0x2000 && c <= 0x200A) ||
+         (c >= 0x2018 && c <= 0x201F) || c == 0x2028 || c == 0x2029 || c == 0x2039 || c == 0x203A ||
+         c == 0xFFFD || is_cjk(c);
+}
+
+std::size_t scan_path(std::string_view t, std::size_t i, std::size_t url_begin) {
+  const std::size_t limit = std::min(t.size(), url_begin + kMaxUrlBytes);
+  while (i < limit) {
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8(t, i, cp);
+    if (ends_path(cp)) break;
+    i += len;
+  }
+  return i;
+}
+
+// linkify-it style trailing punctuation: drop . , ; : ! ? and unbalanced quotes or closing
+// brackets from the end of the path part [from, end).
+std::size_t strip_trailing(std::string_view t, std::size_t url_begin, std::size_t from, std::size_t end) {
+  auto count = [&](char c) { return std::count(t.begin() + static_cast<std::ptrdiff_t>(url_begin),
+                                               t.begin() + static_cast<std::ptrdiff_t>(end), c); };
+  while (end > from) {
+    const char c = t[end - 1];
+    if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?') {
+      --end;
+    } else if (c == '"' || c == '\'') {
+      if (count(c) % 2 == 0) break;
+      --end;
+    } else if (c == 's' && end - 1 > from && t[end - 2] == '\'' && count('\'') % 2 == 1) {
+      end -= 2;  // English possessive: "http://t.co/abc's"
+    } else if (c == ')' || c == ']' || c == '}') {
+      const char open = c == ')' ? '(' : c == ']' ? '[' : '{';
+      if (count(open) >= count(c)) break;
+      --end;
+    } else {
+      break;
+    }
+  }
+  return end;
+}
+
+bool is_userinfo_byte(char c) {
+  return is_ascii_alnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~' ||
+         c == '%' || c == '!' || c == '$' || c == '&' || c == '\'' || c == '*' || c == '+' || c == ',' ||
+         c == ';' || c == '=' || c == ':';
+}
+
+bool is_local_byte(char c) {
+  return is_ascii_alnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '%' || c == '+' ||
+         c == '-';
+}
+
+// May a scheme URL start after `prev`? Not inside a word, a #hashtag or a $cashtag.
+bool scheme_boundary(char32_t prev) {
+  return !(is_ascii_alnum(prev) || prev == '_' || prev == '#' || prev == '$');
+}
+
+// May a bare host or an e-mail start after `prev` (0 = start of text)? `cur` is the first char.
+bool bare_boundary(char32_t prev, char32_t cur) {
+  if (prev == 0 || prev <= 0x20) return true;
+  if (prev < 0x80) {
+    switch (prev) {
+      case '(': case '[': case '{': case '<': case '>': case '"': case '\'': case '|': case '*':
+      case ',': case ';': case '!': case '?': case '=': case ':':
+        return true;
+      default:
+        return false;
+    }
+  }
+  if (is_cjk(prev)) return is_ascii_alnum(cur) || !is_word_cp(prev);
+  return !is_word_cp(prev);
+}
+
+std::size_t next_cp_len(std::string_view t, std::size_t i) {
+  char32_t cp = 0;
+  return decode_utf8(t, i, cp);
+}
+
+}  // namespace
+
+bool is_shortener(std::string_view host) {
+  return std::find(kShorteners.begin(), kShorteners.end(), host) != kShorteners.end();
+}
+
+struct UrlFinder::Candidate {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::string scheme;           // normalised: "http", "https", "ftp"
+  bool obfuscated_scheme = false;
+  bool no_scheme = false;
+  std::string userinfo;         // without '@'
+  std::string port;             // digits, "" when absent
+  std::size_t path_begin = 0;   // == end when there is no path
+  Host host;
+};
+
+UrlFinder::UrlFinder() {
+  owned_ = psl_latest(nullptr);  // the system list when it is newer than the built-in one
+  psl_ = owned_ != nullptr ? owned_ : psl_builtin();
+}
+
+UrlFinder::~UrlFinder() {
+  if (owned_ != nullptr) psl_free(owned_);
+}
+
+bool UrlFinder::is_known_tld(std::string_view ascii_tld) const {
+  if (psl_ == nullptr || ascii_tld.empty()) return false;
+  const std::string tld(ascii_tld);
+  return psl_is_public_suffix2(psl_, tld.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+}
+
+std::optional<UrlFinder::Host> UrlFinder::validate_host(std::string_view host, bool with_scheme,
+                                                        bool bare_strict) const {
+  if (host.empty() || psl_ == nullptr) return std::nullopt;
+  const auto labels = split_labels(host);
+  for (std::string_view l : labels) {
+    if (l.empty()) return std::nullopt;
+    const char first = l.front();
+    const char last = l.back();
+    if (first == '-' || first == '_' || last == '-' || last == '_') return std::nullopt;
+  }
+  Host h;
+  if (std::all_of(labels.begin(), labels.end(), [](std::string_view l) { return all_digits(l); })) {
+    bool ip = labels.size() == 4;
+    for (std::string_view l : labels) ip = ip && l.size() <= 3 && std::atoi(std::string(l).c_str()) <= 255;
+    if (!ip && !(with_scheme && labels.size() == 1)) return std::nullopt;
+    h.ascii = std::string(host);
+    h.domain = h.ascii;
+    h.ip = ip;
+    return h;
+  }
+  if (labels.size() > 1 && all_digits(labels.back())) return std::nullopt;  // "1.5", "v2.10"
+
+  if (has_non_ascii(host)) {
+    const std::string utf8(host);
+    char* out = nullptr;
+    int rc = idn2_to_ascii_8z(utf8.c_str(), &out, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+    if (rc != IDN2_OK) {
+      idn2_free(out);
+      out = nullptr;
+      // Symbols such as U+272A are disallowed by IDNA2008 but resolved by browsers (UTS #46).
+      rc = idn2_to_ascii_8z(utf8.c_str(), &out, IDN2_TRANSITIONAL | IDN2_NFC_INPUT);
+    }
+    if (rc != IDN2_OK || out == nullptr) {
+      idn2_free(out);
+      return std::nullopt;
+    }
+    h.ascii = ascii_lower(out);
+    idn2_free(out);
+    h.idn = true;
+  } else {
+    h.ascii = ascii_lower(host);
+  }
+  if (h.ascii.size() > kMaxHostBytes) return std::nullopt;
+  const auto ascii_labels = split_labels(h.ascii);
+  for (std::string_view l : ascii_labels)
+    if (l.empty() || l.size() > kMaxLabelBytes) return std::nullopt;
+
+  const std::string_view tld = ascii_labels.back();
+  if (!with_scheme) {
+    if (ascii_labels.size() < 2 || !is_known_tld(tld)) return std::nullopt;
+    // "today.It's": a TLD written in mixed case is the start of a sentence, not a host.
+    const std::string_view written_tld = labels.back();
+    if (!has_non_ascii(written_tld)) {
+      const bool lower = std::none_of(written_tld.begin(), written_tld.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+      const bool upper = std::none_of(written_tld.begin(), written_tld.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+      if (!lower && !upper) return std::nullopt;
+    }
+    if (bare_strict && tld.size() != 2 && tld.rfind("xn--", 0) != 0 &&
+        std::find(kCommonGenericTlds.begin(), kCommonGenericTlds.end(), tld) == kCommonGenericTlds.end())
+      return std::nullopt;
+  }
+  const char* reg = psl_registrable_domain(psl_, h.ascii.c_str());
+  if (reg == nullptr && !with_scheme) return std::nullopt;
+  h.domain = reg != nullptr ? std::string(reg) : h.ascii;
+  // Underscores occur in subdomains (DNS service labels) but never in a registrable domain.
+  if (h.domain.find('_') != std::string::npos) return std::nullopt;
+  if (reg != nullptr) {
+    const auto dot = h.domain.find('.');
+    if (dot != std::string::npos) {
+      const std::string suffix = h.domain.substr(dot + 1);
+      h.shared_hosting = psl_is_public_suffix2(psl_, suffix.c_str(), PSL_TYPE_PRIVATE) != 0 &&
+                         psl_is_public_suffix2(psl_, suffix.c_str(), PSL_TYPE_ICANN) == 0;
+    }
+  }
+  return h;
+}
+
+std::optional<UrlFinder::Candidate> UrlFinder::try_scheme(std::string_view t, std::size_t i) const {
+  struct Scheme {
+    std::string_view written;
+    std::string_view normal;
+    bool obfuscated;
+  };
+  static constexpr Scheme kSchemes[] = {{"https://", "https", false}, {"http://", "http", false},
+                                        {"hxxps://", "https", true},  {"hxxp://", "http", true},
+                                        {"ftp://", "ftp", false}};
+  const Scheme* scheme = nullptr;
+  for (const Scheme& s : kSchemes) {
+    if (ieq_ascii(t, i, s.written)) {
+      scheme = &s;
+      break;
+    }
+  }
+  if (scheme == nullptr) return std::nullopt;
+  Candidate c;
+  c.begin = i;
+  c.scheme = std::string(scheme->normal);
+  c.obfuscated_scheme = scheme->obfuscated;
+  const std::size_t p = i + scheme->written.size();
+  std::size_t q = p;
+  while (q < t.size() && q - p < kMaxHostRunBytes && is_userinfo_byte(t[q])) ++q;
+  std::size_t host_begin = p;
+  if (q > p && q + 1 < t.size() && t[q] == '@') {
+    c.userinfo = std::string(t.substr(p, q - p));
+    host_begin = q + 1;
+  }
+  std::size_t run_end = scan_host_run(t, host_begin);
+  std::size_t host_end = run_end;
+  while (host_end > host_begin && t[host_end - 1] == '.') --host_end;
+  if (host_end == host_begin) return std::nullopt;
+  auto host = validate_host(t.substr(host_begin, host_end - host_begin), true, false);
+  if (host && host->idn && !is_known_tld(host->ascii.substr(host->ascii.rfind('.') + 1))) {
+    // "http://example.comだよね.comtest": keep the ASCII host when the IDN one has no known TLD.
+    std::size_t k = host_begin;
+    while (k < host_end && static_cast<unsigned char>(t[k]) < 0x80) ++k;
+    std::size_t e = k;
+    while (e > host_begin && t[e - 1] == '.') --e;
+    if (e > host_begin && k < host_end) {
+      auto ascii_host = validate_host(t.substr(host_begin, e - host_begin), true, false);
+      if (ascii_host && !ascii_host->ip && is_known_tld(ascii_host->ascii.substr(ascii_host->ascii.rfind('.') + 1))) {
+        host = std::move(ascii_host);
+        host_end = e;
+        run_end = k;
+      }
+    }
+  }
+  if (!host) return std::nullopt;
+  c.host = std::move(*host);
+  c.end = host_end;
+  c.path_begin = host_end;
+  if (host_end < run_end) return c;  // trailing dots: the sentence ends here
+  if (c.end < t.size() && t[c.end] == ':') {
+    std::size_t d = c.end + 1;
+    while (d < t.size() && is_ascii_digit(static_cast<unsigned char>(t[d])) && d - c.end <= 6) ++d;
+    const std::size_t digits = d - c.end - 1;
+    if (digits > 0) {
+      if (digits > 5 || std::atoi(std::string(t.substr(c.end + 1, digits)).c_str()) > 65535) return std::nullopt;
+      c.port = std::string(t.substr(c.end + 1, digits));
+      c.end = d;
+    }
+  }
+  c.path_begin = c.end;
+  if (c.end < t.size() && (t[c.end] == '/' || t[c.end] == '?' || t[c.end] == '#')) {
+    const std::size_t path_end = scan_path(t, c.end, c.begin);
+    c.end = strip_trailing(t, c.begin, c.path_begin, path_end);
+  }
+  return c;
+}
+
+std::optional<UrlFinder::Candidate> UrlFinder::try_bare(std::string_view t, std::size_t i) const {
+  Candidate c;
+  c.begin = i;
+  c.scheme = "http";
+  c.no_scheme = true;
+  std::size_t host_begin = i;
+  if (t.substr(i, 2) == "//") {
+    // Protocol-relative "//host"; after ':' it is the rest of a scheme we did not accept ("$http://").
+    if (i + 2 >= t.size() || t[i + 2] == '/' || (i > 0 && t[i - 1] == ':')) return std::nullopt;
+    host_begin = i + 2;
+  }
+  const std::size_t run_end = scan_host_run(t, host_begin);
+  if (run_end < t.size() && t[run_end] == '@') return std::nullopt;  // the local part of an address
+
+  auto attempt = [&](std::size_t run_stop) -> std::optional<Candidate> {
+    std::size_t host_end = run_stop;
+    while (host_end > host_begin && t[host_end - 1] == '.') --host_end;
+    if (host_end == host_begin) return std::nullopt;
+    const std::string_view written = t.substr(host_begin, host_end - host_begin);
+    if (written.find('.') == std::string_view::npos) return std::nullopt;
+    Candidate r = c;
+    r.end = host_end;
+    const bool at_run_end = host_end == run_end;
+    if (at_run_end && r.end < t.size()) {
+      // "today.it's": an apostrophe and a letter continue the word.
+      char32_t next = 0;
+      const std::size_t nl = decode_utf8(t, r.end, next);
+      if ((next == '\'' || next == 0x2019) && r.end + nl < t.size()) {
+        char32_t after = 0;
+        decode_utf8(t, r.end + nl, after);
+        if (is_letter_cp(after)) return std::nullopt;
+      }
+      if (t[r.end] == ':' && r.end + 1 < t.size() && is_ascii_digit(static_cast<unsigned char>(t[r.end + 1]))) {
+        std::size_t d = r.end + 1;
+        while (d < t.size() && is_ascii_digit(static_cast<unsigned char>(t[d])) && d - r.end <= 6) ++d;
+        const std::size_t digits = d - r.end - 1;
+        if (digits > 5 || std::atoi(std::string(t.substr(r.end + 1, digits)).c_str()) > 65535) return std::nullopt;
+        r.port = std::string(t.substr(r.end + 1, digits));
+        r.end = d;
+      }
+    }
+    r.path_begin = r.end;
+    bool has_path = false;
+    if (at_run_end && r.end < t.size() && (t[r.end] == '/' || t[r.end] == '?' || t[r.end] == '#')) {
+      const std::size_t path_end = scan_path(t, r.end, r.begin);
+      r.end = strip_trailing(t, r.begin, r.path_begin, path_end);
+      has_path = r.end > r.path_begin;
+    }
+    const bool www = ieq_ascii(written, 0, "www.");
+    const bool two_labels = std::count(written.begin(), written.end(), '.') == 1;
+    const bool strict = two_labels && !has_path && r.port.empty() && !www;
+    auto host = validate_host(written, false, strict);
+    if (!host) return std::nullopt;
+    if (host->idn && two_labels) {
+      // A one-letter word before an IDN TLD is an abbreviation ("г.москва"), not a host.
+      const auto dot = written.find('.');
+      char32_t first = 0;
+      if (decode_utf8(written, 0, first) == dot && !is_ascii_alnum(first)) return std::nullopt;
+    }
+    r.host = std::move(*host);
+    if (i > 0 && t[i - 1] == ':' && !has_path && !www) return std::nullopt;  // "path:to:file.pm"
+    return r;
+  };
+
+  // "twitter.comこれは": in text without spaces a host ends where CJK follows ASCII directly.
+  for (std::size_t k = host_begin; k < run_end;) {
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8(t, k, cp);
+    if (k > host_begin && is_cjk(cp) && static_cast<unsigned char>(t[k - 1]) < 0x80) {
+      if (auto r = attempt(k)) return r;
+      break;
+    }
+    k += len;
+  }
+  return attempt(run_end);
+}
+
+std::optional<EmailHit> UrlFinder::try_email(std::string_view t, std::size_t i) const {
+  std::size_t p = i;
+  if (ieq_ascii(t, i, "mailto:")) p += 7;
+  std::size_t q = p;
+  while (q < t.size() && q - p < 256 && is_local_byte(t[q])) ++q;
+  if (q == p || q >= t.size() || t[q] != '@') return std::nullopt;
+  if (t[p] == '.' || t[q - 1] == '.') return std::nullopt;
+  const std::size_t d = q + 1;
+  const std::size_t run_end = scan_host_run(t, d);
+  std::size_t host_end = run_end;
+  while (host_end > d && t[host_end - 1] == '.') --host_end;
+  if (host_end == d) return std::nullopt;
+  // Upper-case addresses are common in SMS; the mixed-case TLD guard is for bare hosts only.
+  const std::string domain_lower = ascii_lower(t.substr(d, host_end - d));
+  auto host = validate_host(domain_lower, false, false);
+  if (!host) return std::nullopt;
+  EmailHit e;
+  e.begin = i;
+  e.end = host_end;
+  e.address = std::string(t.substr(p, q - p)) + "@" + host->ascii;
+  return e;
+}
+
+UrlHit UrlFinder::make_hit(const NormalizedText& nt, const Candidate& c) {
+  UrlHit hit;
+  hit.begin = c.begin;
+  hit.end = c.end;
+  auto& u = hit.url;
+  u.raw = nt.raw(c.begin, c.end);
+  u.host = c.host.ascii;
+  u.domain = c.host.domain;
+  const std::string_view path = std::string_view(nt.text).substr(c.path_begin, c.end - c.path_begin);
+  u.url = c.scheme + "://" + (c.userinfo.empty() ? "" : c.userinfo + "@") + c.host.ascii +
+          (c.port.empty() ? "" : ":" + c.port) + std::string(path);
+  if (c.no_scheme) u.flags.emplace_back("no_scheme");
+  if (c.obfuscated_scheme || nt.deobfuscated_inside(c.begin, c.end)) u.flags.emplace_back("obfuscated");
+  if (c.host.idn) u.flags.emplace_back("idn");
+  if (c.host.ip) u.flags.emplace_back("ip_literal");
+  if (is_shortener(c.host.ascii)) u.flags.emplace_back("shortener");
+  if (c.host.shared_hosting) u.flags.emplace_back("shared_hosting");
+  if (!c.userinfo.empty()) u.flags.emplace_back("userinfo");
+  if (!c.port.empty()) u.flags.emplace_back("port");
+  if (nt.removed_inside(c.begin, c.end)) u.flags.emplace_back("zero_width");
+  return hit;
+}
+
+UrlScan UrlFinder::scan(const NormalizedText& nt) const {
+  UrlScan out;
+  const std::string_view t = nt.text;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    char32_t cur = 0;
+    const std::size_t len = decode_utf8(t, i, cur);
+    if (!(is_word_cp(cur) || cur == '/')) {
+      i += len;
+      continue;
+    }
+    char32_t prev = 0;
+    if (i > 0) decode_utf8_before(t, i, prev);
+
+    if (is_ascii_alpha(cur) && scheme_boundary(prev)) {
+      if (ieq_ascii(t, i, "tel:") && i + 4 < t.size() && (t[i + 4] == '+' || is_ascii_digit(static_cast<unsigned char>(t[i + 4])))) {
+        std::size_t e = i + 4;
+        while (e < t.size() && (is_ascii_digit(static_cast<unsigned char>(t[e])) ||
+                                std::string_view("+-.() ").find(t[e]) != std::string_view::npos) && e - i < 40)
+          ++e;
+        while (e > i + 4 && !is_ascii_digit(static_cast<unsigned char>(t[e - 1]))) --e;
+        if (e > i + 4) {
+          out.tels.push_back(TelHit{i, e, i + 4, std::string(t.substr(i + 4, e - i - 4))});
+          i = e;
+          continue;
+        }
+      }
+      if (auto c = try_scheme(t, i)) {
+        out.urls.push_back(make_hit(nt, *c));
+        i = c->end;
+        continue;
+      }
+    }
+    if (bare_boundary(prev, cur)) {
+      if (auto e = try_email(t, i)) {
+        i = e->end;
+        out.emails.push_back(std::move(*e));
+        continue;
+      }
+      if (auto c = try_bare(t, i)) {
+        out.urls.push_back(make_hit(nt, *c));
+        i = c->end;
+        continue;
+      }
+    }
+    i += next_cp_len(t, i);
+  }
+  return out;
+}
+
+}  // namespace smish::classifier::detail
