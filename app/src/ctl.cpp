@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "args.hpp"
+#include "ctl_common.hpp"
 #include "smish/app/config.hpp"
 #include "smish/app/main.hpp"
 #include "smish/app/pipeline.hpp"
@@ -19,8 +20,6 @@
 
 namespace smish::app {
 namespace {
-
-constexpr int kFound = 0, kNotFound = 1, kUsage = 2;
 
 constexpr const char* kHelp =
     "usage: smishctl [--config FILE] [--set section.key=value ...] [--db DIR] [--json] COMMAND ...\n"
@@ -37,7 +36,8 @@ constexpr const char* kHelp =
     "Reads the database through a RocksDB secondary instance: safe while smishd runs.\n"
     "Exit: 0 found or done, 1 not found, 2 usage or configuration error.\n";
 
-/// Prints rows as aligned columns.
+}  // namespace
+
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(header.size());
   auto display_len = [](const std::string& s) {  // UTF-8 code points, close enough for alignment
@@ -74,12 +74,6 @@ std::string excerpt(const std::string& text, std::size_t max_chars) {
   return out;
 }
 
-struct Ctx {
-  Config config;
-  bool json = false;
-  std::unique_ptr<storage::Store> store;
-};
-
 int open_store(Ctx& ctx) {
   auto store = storage::Store::open(ctx.config.storage, storage::OpenMode::Secondary);
   if (!store) {
@@ -90,6 +84,8 @@ int open_store(Ctx& ctx) {
   if (auto s = ctx.store->catch_up(); !s) std::cerr << "smishctl: warning: " << s.error().detail << "\n";
   return kFound;
 }
+
+namespace {
 
 int cmd_reports(Ctx& ctx, const Args& a) {
   std::size_t limit = 20;
@@ -373,11 +369,28 @@ int cmd_analyze(Ctx& ctx, const Args& a) {
   return bad ? kUsage : kFound;
 }
 
+/// Every command: name, one help line, handler. Handlers in other files are declared in ctl_commands.hpp.
+struct Command {
+  const char* name;
+  int (*run)(Ctx&, const Args&);
+};
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"reports", cmd_reports}, {"report", cmd_report}, {"lookup", cmd_lookup}, {"stats", cmd_stats},
+      {"top", cmd_top},         {"export", cmd_export}, {"analyze", cmd_analyze},
+  };
+  return table;
+}
+
+/// Options that take a value, for every command.
+const std::set<std::string> kValued = {"config", "set", "db", "limit", "label", "category", "contains", "out", "input"};
+const std::set<std::string> kFlags = {"help", "json"};
+
 }  // namespace
 
 int smishctl_main(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 1, {"config", "set", "db", "limit", "label", "category", "contains", "out", "input"},
-                         {"help", "json"});
+  auto args = parse_args(argc, argv, 1, kValued, kFlags);
   if (!args.error.empty()) {
     std::cerr << "smishctl: " << args.error << "\n" << kHelp;
     return kUsage;
@@ -397,13 +410,8 @@ int smishctl_main(int argc, char** argv) {
   core::set_log_level(core::LogLevel::Warn);
   Ctx ctx{std::move(*config), args.has("json"), nullptr};
   const std::string& cmd = args.positional[0];
-  if (cmd == "reports") return cmd_reports(ctx, args);
-  if (cmd == "report") return cmd_report(ctx, args);
-  if (cmd == "lookup") return cmd_lookup(ctx, args);
-  if (cmd == "stats") return cmd_stats(ctx, args);
-  if (cmd == "top") return cmd_top(ctx, args);
-  if (cmd == "export") return cmd_export(ctx, args);
-  if (cmd == "analyze") return cmd_analyze(ctx, args);
+  for (const auto& c : commands())
+    if (cmd == c.name) return c.run(ctx, args);
   std::cerr << "smishctl: unknown command " << cmd << "\n" << kHelp;
   return kUsage;
 }

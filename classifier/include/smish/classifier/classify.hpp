@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,9 @@ class RuleSet {
   std::vector<std::size_t> match(std::string_view text) const;
   /// Detected language of `text` ("lv", "ru", "et", "lt", "ar", "en"), "" when unsure.
   std::string detect_language(std::string_view text) const;
+  /// Weight of a built-in extraction feature (`features:` map, configs/rules/features.yaml), e.g.
+  /// "shortener"; nullopt when no loaded file weighs it, and then the feature is not used.
+  std::optional<double> feature_weight(std::string_view name) const;
 
  private:
   std::unique_ptr<Impl> impl_;
