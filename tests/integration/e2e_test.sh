@@ -8,7 +8,7 @@ CORPUS=$SRC/configs/demo/corpus.jsonl
 write_config "$WORK/smishd.yaml" "$SRC"
 
 "$SIM" --listen 127.0.0.1:0 --port-file "$WORK/sim.port" --system-id smishd --password it-pass \
-  --corpus "$CORPUS" --window 10 --exit-when-done --max-seconds 120 --summary-file "$WORK/sim-summary.json" \
+  --corpus "$CORPUS" --window 10 --max-seconds 120 --summary-file "$WORK/sim-summary.json" \
   >"$WORK/sim.log" 2>&1 &
 sim=$!
 PIDS+=("$sim")
@@ -18,13 +18,27 @@ wait_for_file "$WORK/sim.port" 10 || fail "smsc-sim did not publish its port"
 smishd=$!
 PIDS+=("$smishd")
 
-wait_pid "$sim" 150 || fail "smsc-sim did not finish"
-[[ $WAIT_RC -eq 0 ]] || fail "smsc-sim exited $WAIT_RC: not every message was acknowledged"
+# Wait (bounded) until every corpus message is a report, reading through smishctl while smishd runs.
+expected=$(grep -c '^{' "$CORPUS")
+deadline=$((SECONDS + 60))
+stored=0
+while ((SECONDS < deadline)); do
+  stored=$("$SMISHCTL" --config "$WORK/smishd.yaml" --json stats 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["reports"])' 2>/dev/null || echo 0)
+  ((stored >= expected)) && break
+  sleep 0.2
+done
+((stored == expected)) || fail "only $stored of $expected reports visible while smishd runs"
 
+# SIGTERM: smishd unbinds (the simulator answers unbind_resp) and exits cleanly in time.
 kill -TERM "$smishd"
 wait_pid "$smishd" 10 || fail "smishd did not stop within 10 s of SIGTERM"
 [[ $WAIT_RC -eq 0 ]] || fail "smishd exited $WAIT_RC"
 grep -q 'event=smpp_unbound' "$WORK/smishd.log" || fail "smishd did not unbind on SIGTERM"
+
+kill -TERM "$sim"
+wait_pid "$sim" 10 || fail "smsc-sim did not stop"
+[[ $WAIT_RC -eq 0 ]] || fail "smsc-sim exited $WAIT_RC: not every message was acknowledged"
 
 "$SMISHCTL" --config "$WORK/smishd.yaml" --json reports --limit 100000 >"$WORK/reports.jsonl" 2>"$WORK/ctl.log" \
   || fail "smishctl reports failed"
