@@ -132,6 +132,17 @@ std::string check_region(const std::string& v) {
   return fmt::format("expected an ISO 3166 region such as LV, got {}", quoted(v));
 }
 
+std::string check_endpoint(const std::string& v) {
+  auto colon = v.rfind(':');
+  int port = 0;
+  if (colon != std::string::npos && colon > 0) {
+    const char* end = v.data() + v.size();
+    auto [ptr, ec] = std::from_chars(v.data() + colon + 1, end, port);
+    if (ec == std::errc() && ptr == end && port >= 1 && port <= 65535) return "";
+  }
+  return fmt::format("expected host:port with a port in 1..65535, got {}", quoted(v));
+}
+
 /// The schema over a Config; fields point into `c`.
 std::vector<Field> schema(Config& c, std::string& password_file, std::string& password_env) {
   using gateway::BindMode;
@@ -140,6 +151,9 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
   f.push_back(string_field("smsc.name", c.smsc.name, 32, "names the endpoint in logs and reports"));
   f.push_back(string_field("smsc.host", c.smsc.host, 255, "the SMSC's address"));
   f.push_back(int_field("smsc.port", c.smsc.port, 1, 65535, "the SMSC's SMPP port"));
+  f.push_back(list_field("smsc.endpoints", c.smsc.endpoints, "\"host:port\" list tried in turn (failover); empty: host and port",
+                         check_endpoint));
+  f.push_back(int_field("smsc.binds", c.smsc.binds, 1, 64, "concurrent binds to this SMSC"));
   f.push_back(string_field("smsc.system_id", c.smsc.system_id, 15, "bind system_id (SMPP 3.4: at most 15 characters)"));
   f.push_back(string_field("smsc.password", c.smsc.password, 8, "bind password (at most 8); prefer password_file", true));
   f.push_back(string_field("smsc.password_file", password_file, 4096, "file holding the bind password"));
@@ -149,11 +163,16 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
                            [&c](const std::string& v) { c.smsc.bind_mode = v == "receiver" ? BindMode::Receiver : BindMode::Transceiver; },
                            [&c] { return std::string(gateway::to_string(c.smsc.bind_mode)); },
                            "transceiver (reports and replies on one bind) or receiver"));
-  f.push_back(int_field("smsc.enquire_link_interval_s", c.smsc.enquire_link_interval_s, 1, 3600, "idle probe interval"));
+  f.push_back(bool_field("smsc.tls", c.smsc.tls, "SMPP over TLS; the SMSC's certificate is always verified"));
+  f.push_back(string_field("smsc.tls_ca_file", c.smsc.tls_ca_file, 4096, "CA bundle for the SMSC's certificate (empty: system store)"));
+  f.push_back(string_field("smsc.tls_server_name", c.smsc.tls_server_name, 255, "name the certificate must carry (empty: the host)"));
+  f.push_back(int_field("smsc.enquire_link_interval_s", c.smsc.enquire_link_interval_s, 1, 3600, "probe after this long without a PDU from the SMSC"));
   f.push_back(int_field("smsc.response_timeout_ms", c.smsc.response_timeout_ms, 100, 120000, "wait for bind_resp, enquire_link_resp, unbind_resp"));
   f.push_back(int_field("smsc.reconnect_min_ms", c.smsc.reconnect_min_ms, 10, 600000, "first reconnect delay (doubles, with jitter)"));
   f.push_back(int_field("smsc.reconnect_max_ms", c.smsc.reconnect_max_ms, 10, 3600000, "longest reconnect delay"));
   f.push_back(int_field("smsc.max_pdu_size", c.smsc.max_pdu_size, 64, 1 << 20, "largest command_length accepted"));
+  f.push_back(int_field("smsc.max_in_flight", c.smsc.max_in_flight, 1, 1000000, "deliver_sm awaiting storage; beyond it the temporary status"));
+  f.push_back(int_field("smsc.drain_timeout_ms", c.smsc.drain_timeout_ms, 0, 60000, "on stop, wait this long for in-flight storage before unbinding"));
   f.push_back(status_field("smsc.temp_error_status", c.smsc.temp_error_status,
                            "deliver_sm_resp status when storage fails; the SMSC must retry it (ESME_RX_T_APPN)"));
   f.push_back(status_field("smsc.perm_error_status", c.smsc.perm_error_status,

@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "args.hpp"
 #include "smish/app/config.hpp"
@@ -82,20 +83,28 @@ int smishd_main(int argc, char** argv) {
   Pipeline pipeline(**store, *pseudonymizer, extractor, classifier, popts);
 
   core::log_info("smishd_starting", {{"smsc", config->smsc.name}, {"host", config->smsc.host},
-                                     {"port", config->smsc.port}, {"db", config->storage.path},
-                                     {"rules", (*rules)->rules().size()}});
+                                     {"port", config->smsc.port}, {"binds", config->smsc.binds},
+                                     {"db", config->storage.path}, {"rules", (*rules)->rules().size()}});
   pipeline.process();  // what was acknowledged before a crash or stop is finished first
 
+  // Two threads: the I/O thread (SMPP sessions, signals) and the storage thread (the pipeline:
+  // synced writes, classification, indicators, export). The pipeline is only touched on the latter.
   asio::io_context io(1);
-  gateway::Session session(io, config->smsc, pipeline);
-  bool stopping = false;
+  asio::io_context work(1);
+  auto work_guard = asio::make_work_guard(work);
+  std::thread storage_thread([&] { work.run(); });
 
-  asio::steady_timer tick(io);
+  std::vector<std::unique_ptr<gateway::Session>> sessions;
+  for (int i = 0; i < config->smsc.binds; ++i)
+    sessions.push_back(std::make_unique<gateway::Session>(io, config->smsc, pipeline, work.get_executor(), i));
+
+  // Periodic work on the storage thread: timed-out concatenations, the export.
+  asio::steady_timer tick(work);
   std::int64_t last_export_ms = 0;
   std::function<void()> arm_tick = [&] {
     tick.expires_after(std::chrono::milliseconds(config->daemon.process_interval_ms));
     tick.async_wait([&](const boost::system::error_code& ec) {
-      if (ec || stopping) return;
+      if (ec) return;
       pipeline.process();
       const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
       if (config->exporter.interval_s > 0 && now_ms - last_export_ms >= config->exporter.interval_s * 1000) {
@@ -107,8 +116,9 @@ int smishd_main(int argc, char** argv) {
       arm_tick();
     });
   };
-  arm_tick();
+  asio::post(work, arm_tick);
 
+  int running = static_cast<int>(sessions.size());
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   std::function<void()> arm_signals = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -119,27 +129,30 @@ int smishd_main(int argc, char** argv) {
         return;
       }
       core::log_info("smishd_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      stopping = true;
-      tick.cancel();
-      session.stop();
-      signals.cancel();
+      for (auto& s : sessions) s->stop();
     });
   };
   arm_signals();
 
-  asio::co_spawn(io, session.run(), [&](std::exception_ptr e) {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        core::log_error("session_crashed", {{"error", ex.what()}});
+  for (auto& s : sessions) {
+    asio::co_spawn(io, s->run(), [&](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          core::log_error("session_crashed", {{"error", ex.what()}});
+        }
       }
-    }
-    stopping = true;
-    tick.cancel();
-    signals.cancel();
-  });
+      if (--running == 0) signals.cancel();  // the last session is done: io.run() returns
+    });
+  }
   io.run();
+
+  // Stop the storage thread after it finished what the sessions gave it.
+  asio::post(work, [&] { tick.cancel(); });
+  work_guard.reset();
+  storage_thread.join();
+  sessions.clear();
 
   pipeline.process();  // drain: everything acknowledged becomes a report before exit
   const auto& st = pipeline.stats();

@@ -1,5 +1,8 @@
-// The ESME session: coroutines for connect/bind, the read loop, one writer, and the keepalive.
+// The ESME session: coroutines for connect/bind, the read loop, one writer and the keepalive on the
+// I/O thread; the sink (storage) on its own executor, fed in merged batches (group commit).
 #include "smish/gateway/session.hpp"
+
+#include <boost/asio/ssl.hpp>
 
 #include <random>
 #include <vector>
@@ -14,28 +17,41 @@ using asio::awaitable;
 using asio::use_awaitable;
 using namespace smpp;
 using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
 
 std::string_view to_string(BindMode mode) {
   return mode == BindMode::Transceiver ? "transceiver" : "receiver";
 }
 
-/// One TCP connection's state; shared by the reader, the writer and the keepalive coroutines.
+/// One connection's state: shared by the reader, the writer, the keepalive and sink callbacks.
 struct Session::Conn {
   explicit Conn(asio::io_context& io, std::uint32_t max_pdu)
       : socket(io), framer(max_pdu), signal(io), probe_timer(io), unbind_timer(io) {
     signal.expires_at(asio::steady_timer::time_point::max());
   }
   asio::ip::tcp::socket socket;
+  std::unique_ptr<asio::ssl::context> tls_context;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls;
   PduFramer framer;
   std::deque<std::string> out;        // encoded PDUs waiting for the writer
   asio::steady_timer signal;          // cancelled to wake the writer
   asio::steady_timer probe_timer;     // keepalive
   asio::steady_timer unbind_timer;    // bounds the wait for unbind_resp on stop
+  Clock::time_point last_rx = Clock::now();
   bool closed = false;
   bool close_after_flush = false;
   bool awaiting_enquire_resp = false;
-  std::vector<std::string> pending;   // PDUs framed but not handled yet
+  bool unbinding = false;
+  std::vector<std::string> pending;   // PDUs framed with the bind_resp, handled once bound
 
+  awaitable<std::size_t> read_some(asio::mutable_buffer buf, error_code& ec) {
+    if (tls) co_return co_await tls->async_read_some(buf, asio::redirect_error(use_awaitable, ec));
+    co_return co_await socket.async_read_some(buf, asio::redirect_error(use_awaitable, ec));
+  }
+  awaitable<void> write_all(asio::const_buffer buf, error_code& ec) {
+    if (tls) co_await asio::async_write(*tls, buf, asio::redirect_error(use_awaitable, ec));
+    else co_await asio::async_write(socket, buf, asio::redirect_error(use_awaitable, ec));
+  }
   void close() {
     if (closed) return;
     closed = true;
@@ -46,6 +62,14 @@ struct Session::Conn {
     probe_timer.cancel();
     unbind_timer.cancel();
   }
+};
+
+/// One socket read's deliver_sm on their way to the sink and back.
+struct Session::Pending {
+  std::shared_ptr<Conn> conn;  // touched on the I/O thread only
+  std::vector<core::InboundSegment> batch;
+  std::vector<std::uint32_t> seqs;
+  std::vector<core::AcceptStatus> statuses;
 };
 
 namespace {
@@ -81,12 +105,22 @@ void log_exception(std::exception_ptr e, std::string_view what) {
   }
 }
 
+/// "host:port" -> (host, port); the config loader has validated the form.
+std::pair<std::string, int> split_endpoint(const std::string& endpoint) {
+  auto colon = endpoint.rfind(':');
+  return {endpoint.substr(0, colon), std::atoi(endpoint.c_str() + colon + 1)};
+}
+
 }  // namespace
 
-Session::Session(asio::io_context& io, SmscConfig config, core::ReportSink& sink)
-    : io_(io), config_(std::move(config)), sink_(sink), stop_timer_(io) {}
+Session::Session(asio::io_context& io, SmscConfig config, core::ReportSink& sink, asio::any_io_executor sink_executor,
+                 int index)
+    : io_(io), config_(std::move(config)), sink_(sink), sink_exec_(std::move(sink_executor)), index_(index),
+      stop_timer_(io) {}
 
-Session::~Session() = default;
+Session::~Session() { *alive_ = false; }
+
+std::string Session::tag() const { return config_.binds > 1 ? config_.name + "#" + std::to_string(index_) : config_.name; }
 
 std::chrono::milliseconds Session::next_backoff() {
   // Exponential backoff with full jitter: a fleet of ESMEs does not reconnect in lockstep.
@@ -100,51 +134,82 @@ std::chrono::milliseconds Session::next_backoff() {
 
 awaitable<void> Session::run() {
   while (!stopping_) {
+    std::string host = config_.host;
+    int port = config_.port;
+    if (!config_.endpoints.empty()) std::tie(host, port) = split_endpoint(config_.endpoints[endpoint_ % config_.endpoints.size()]);
     auto conn = std::make_shared<Conn>(io_, static_cast<std::uint32_t>(config_.max_pdu_size));
     conn_ = conn;
-    if (co_await connect_and_bind(*conn)) {
+    if (co_await connect_and_bind(conn, host, port)) {
       backoff_attempt_ = 0;
       bound_ = true;
       if (on_bind_state) on_bind_state(true);
-      co_await serve(*conn);
+      co_await serve(conn);
       bound_ = false;
       if (on_bind_state) on_bind_state(false);
       if (!stopping_) {
         ++stats_.connection_losses;
-        core::log_warn("smpp_link_lost", {{"smsc", config_.name}});
+        core::log_warn("smpp_link_lost", {{"smsc", tag()}, {"host", host}, {"port", port}});
       }
+    } else {
+      ++endpoint_;  // fail over to the next endpoint, if any
     }
     conn->close();
     conn_.reset();
     if (stopping_) break;
     auto delay = next_backoff();
-    core::log_info("smpp_reconnect_wait", {{"smsc", config_.name}, {"delay_ms", delay.count()}});
+    core::log_info("smpp_reconnect_wait", {{"smsc", tag()}, {"delay_ms", delay.count()}});
     stop_timer_.expires_after(delay);
     error_code ec;
     co_await stop_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
   }
-  core::log_info("smpp_session_stopped", {{"smsc", config_.name}});
+  core::log_info("smpp_session_stopped", {{"smsc", tag()}});
 }
 
-awaitable<bool> Session::connect_and_bind(Conn& conn) {
+awaitable<bool> Session::connect_and_bind(std::shared_ptr<Conn> conn, const std::string& host, int port) {
   error_code ec;
   asio::ip::tcp::resolver resolver(io_);
-  auto endpoints = co_await resolver.async_resolve(config_.host, std::to_string(config_.port),
-                                                   asio::redirect_error(use_awaitable, ec));
+  auto endpoints = co_await resolver.async_resolve(host, std::to_string(port), asio::redirect_error(use_awaitable, ec));
   if (ec) {
-    core::log_warn("smpp_resolve_failed", {{"smsc", config_.name}, {"host", config_.host}, {"error", ec.message()}});
+    ++stats_.connect_failures;
+    core::log_warn("smpp_resolve_failed", {{"smsc", tag()}, {"host", host}, {"error", ec.message()}});
     co_return false;
   }
   {
-    Watchdog dog(io_, conn.socket, std::chrono::milliseconds(config_.response_timeout_ms));
-    co_await asio::async_connect(conn.socket, endpoints, asio::redirect_error(use_awaitable, ec));
+    Watchdog dog(io_, conn->socket, std::chrono::milliseconds(config_.response_timeout_ms));
+    co_await asio::async_connect(conn->socket, endpoints, asio::redirect_error(use_awaitable, ec));
   }
   if (ec) {
-    core::log_warn("smpp_connect_failed", {{"smsc", config_.name}, {"host", config_.host}, {"port", config_.port},
-                                           {"error", ec.message()}});
+    ++stats_.connect_failures;
+    core::log_warn("smpp_connect_failed", {{"smsc", tag()}, {"host", host}, {"port", port}, {"error", ec.message()}});
     co_return false;
   }
-  conn.socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  conn->socket.set_option(asio::ip::tcp::no_delay(true), ec);
+
+  if (config_.tls) {
+    conn->tls_context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    conn->tls_context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                                   asio::ssl::context::no_tlsv1_1);
+    if (config_.tls_ca_file.empty()) conn->tls_context->set_default_verify_paths(ec);
+    else conn->tls_context->load_verify_file(config_.tls_ca_file, ec);
+    if (ec) {
+      core::log_error("smpp_tls_ca_failed", {{"smsc", tag()}, {"ca_file", config_.tls_ca_file}, {"error", ec.message()}});
+      co_return false;
+    }
+    conn->tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(conn->socket, *conn->tls_context);
+    const std::string server_name = config_.tls_server_name.empty() ? host : config_.tls_server_name;
+    conn->tls->set_verify_mode(asio::ssl::verify_peer);
+    conn->tls->set_verify_callback(asio::ssl::host_name_verification(server_name));
+    SSL_set_tlsext_host_name(conn->tls->native_handle(), server_name.c_str());  // SNI
+    Watchdog dog(io_, conn->socket, std::chrono::milliseconds(config_.response_timeout_ms));
+    co_await conn->tls->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      ++stats_.connect_failures;
+      core::log_error("smpp_tls_handshake_failed", {{"smsc", tag()}, {"host", host}, {"port", port},
+                                                     {"error", dog.fired() ? std::string("timeout") : ec.message()}});
+      co_return false;
+    }
+  }
 
   BindBody body;
   body.system_id = config_.system_id;
@@ -154,84 +219,93 @@ awaitable<bool> Session::connect_and_bind(Conn& conn) {
   const std::uint32_t seq = next_seq_++;
   auto pdu = encode::bind(bind_cmd, seq, body);
   if (!pdu) {
-    core::log_error("smpp_bind_encode_failed", {{"smsc", config_.name}, {"error", pdu.error().detail}});
+    core::log_error("smpp_bind_encode_failed", {{"smsc", tag()}, {"error", pdu.error().detail}});
     co_return false;
   }
-  co_await asio::async_write(conn.socket, asio::buffer(*pdu), asio::redirect_error(use_awaitable, ec));
+  co_await conn->write_all(asio::buffer(*pdu), ec);
   if (ec) co_return false;
 
   // Read until the bind response arrives, bounded by the response timeout.
-  Watchdog dog(io_, conn.socket, std::chrono::milliseconds(config_.response_timeout_ms));
+  Watchdog dog(io_, conn->socket, std::chrono::milliseconds(config_.response_timeout_ms));
   std::array<char, 4096> buf{};
   while (true) {
-    std::size_t n = co_await conn.socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    std::size_t n = co_await conn->read_some(asio::buffer(buf), ec);
     if (ec) {
-      core::log_warn("smpp_bind_no_response", {{"smsc", config_.name},
+      ++stats_.connection_losses;
+      core::log_warn("smpp_bind_no_response", {{"smsc", tag()}, {"host", host}, {"port", port},
                                                {"error", dog.fired() ? std::string("timeout") : ec.message()}});
       co_return false;
     }
     std::vector<std::string> pdus;
-    auto st = conn.framer.feed(std::string_view(buf.data(), n), [&](std::string_view p) { pdus.emplace_back(p); });
+    auto st = conn->framer.feed(std::string_view(buf.data(), n), [&](std::string_view p) { pdus.emplace_back(p); });
     if (!st) {
-      core::log_warn("smpp_bind_bad_frame", {{"smsc", config_.name}, {"error", st.error().detail}});
+      core::log_warn("smpp_bind_bad_frame", {{"smsc", tag()}, {"error", st.error().detail}});
       co_return false;
     }
     for (std::size_t i = 0; i < pdus.size(); ++i) {
       const auto header = read_header(pdus[i]);
       if (header.command_id == (bind_cmd | kRespBit) && header.sequence_number == seq) {
         if (header.command_status != kEsmeRok) {
+          // Told apart from a lost connection: the SMSC answered and said no.
           ++stats_.bind_failures;
-          core::log_error("smpp_bind_refused", {{"smsc", config_.name}, {"system_id", config_.system_id},
+          core::log_error("smpp_bind_refused", {{"smsc", tag()}, {"system_id", config_.system_id},
                                                 {"status", status_name(header.command_status)}});
           co_return false;
         }
         ++stats_.binds;
-        core::log_info("smpp_bound", {{"smsc", config_.name}, {"mode", to_string(config_.bind_mode)},
+        core::log_info("smpp_bound", {{"smsc", tag()}, {"host", host}, {"port", port},
+                                      {"mode", to_string(config_.bind_mode)}, {"tls", config_.tls},
                                       {"system_id", config_.system_id}});
-        conn.pending.assign(pdus.begin() + static_cast<long>(i) + 1, pdus.end());
+        conn->pending.assign(pdus.begin() + static_cast<long>(i) + 1, pdus.end());
         co_return true;
       }
       if (header.command_id == kGenericNack) {
         ++stats_.bind_failures;
-        core::log_error("smpp_bind_nacked", {{"smsc", config_.name}, {"status", status_name(header.command_status)}});
+        core::log_error("smpp_bind_nacked", {{"smsc", tag()}, {"status", status_name(header.command_status)}});
         co_return false;
+      }
+      // Anything else before the bind completes is out of sequence (SMPP 3.4 §2.3): refuse requests.
+      if (!(header.command_id & kRespBit)) {
+        auto nack = header.command_id == kDeliverSm ? encode::sm_resp(kDeliverSmResp, kEsmeRinvbndsts, header.sequence_number, "")
+                                                    : encode::header_only(kGenericNack, kEsmeRinvbndsts, header.sequence_number);
+        if (nack) co_await conn->write_all(asio::buffer(*nack), ec);
       }
     }
   }
 }
 
-awaitable<void> Session::serve(Conn& conn) {
-  auto self = conn_;
-  asio::co_spawn(io_, writer(self), [](std::exception_ptr e) { log_exception(e, "smpp writer"); });
-  asio::co_spawn(io_, keepalive(self), [](std::exception_ptr e) { log_exception(e, "smpp keepalive"); });
-  if (!conn.pending.empty()) {
-    auto early = std::move(conn.pending);  // PDUs that came in the same read as bind_resp
-    conn.pending.clear();
+awaitable<void> Session::serve(std::shared_ptr<Conn> conn) {
+  asio::co_spawn(io_, writer(conn), [](std::exception_ptr e) { log_exception(e, "smpp writer"); });
+  asio::co_spawn(io_, keepalive(conn), [](std::exception_ptr e) { log_exception(e, "smpp keepalive"); });
+  if (!conn->pending.empty()) {
+    auto early = std::move(conn->pending);  // PDUs that came in the same read as bind_resp
+    conn->pending.clear();
     handle_pdus(conn, early);
   }
   std::vector<char> buf(64 * 1024);
-  while (!conn.closed) {
+  while (!conn->closed) {
     error_code ec;
-    std::size_t n = co_await conn.socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    std::size_t n = co_await conn->read_some(asio::buffer(buf), ec);
     if (ec) break;
+    conn->last_rx = Clock::now();
     std::vector<std::string> pdus;
-    auto framed = conn.framer.feed(std::string_view(buf.data(), n), [&](std::string_view p) { pdus.emplace_back(p); });
+    auto framed = conn->framer.feed(std::string_view(buf.data(), n), [&](std::string_view p) { pdus.emplace_back(p); });
     handle_pdus(conn, pdus);
     if (!framed) {
       // The stream cannot be resynchronised after a bad command_length (SMPP 3.4 §3.2).
-      core::log_error("smpp_framing_error", {{"smsc", config_.name}, {"error", framed.error().detail}});
+      core::log_error("smpp_framing_error", {{"smsc", tag()}, {"error", framed.error().detail}});
       ++stats_.generic_nacks_sent;
-      send(conn, encode::header_only(kGenericNack, kEsmeRinvcmdlen, 0), "generic_nack");
-      conn.close_after_flush = true;
-      conn.signal.cancel_one();  // the writer flushes the nack, then closes; the read then ends
+      send(*conn, encode::header_only(kGenericNack, kEsmeRinvcmdlen, 0), "generic_nack");
+      conn->close_after_flush = true;
+      conn->signal.cancel_one();  // the writer flushes the nack, then closes; the read then ends
     }
   }
-  conn.close();
+  conn->close();
 }
 
 void Session::send(Conn& conn, core::Result<std::string> pdu, std::string_view what) {
   if (!pdu) {
-    core::log_error("smpp_encode_failed", {{"smsc", config_.name}, {"pdu", what}, {"error", pdu.error().detail}});
+    core::log_error("smpp_encode_failed", {{"smsc", tag()}, {"pdu", what}, {"error", pdu.error().detail}});
     return;
   }
   if (conn.closed) return;
@@ -239,7 +313,8 @@ void Session::send(Conn& conn, core::Result<std::string> pdu, std::string_view w
   conn.signal.cancel_one();
 }
 
-void Session::handle_pdus(Conn& conn, const std::vector<std::string>& pdus) {
+void Session::handle_pdus(const std::shared_ptr<Conn>& conn_ptr, const std::vector<std::string>& pdus) {
+  Conn& conn = *conn_ptr;
   std::vector<core::InboundSegment> batch;
   std::vector<std::uint32_t> batch_seq;
   const std::int64_t now_ms = core::to_unix_ms(core::SystemClock::instance().now());
@@ -248,7 +323,7 @@ void Session::handle_pdus(Conn& conn, const std::vector<std::string>& pdus) {
     const auto& h = decoded.pdu.header;
     if (!decoded.ok()) {
       ++stats_.decode_errors;
-      core::log_warn("smpp_decode_error", {{"smsc", config_.name}, {"seq", h.sequence_number},
+      core::log_warn("smpp_decode_error", {{"smsc", tag()}, {"seq", h.sequence_number},
                                            {"command", command_name(h.command_id)}, {"error", decoded.error.detail}});
       if (decoded.error.generic_nack) {
         ++stats_.generic_nacks_sent;
@@ -256,7 +331,10 @@ void Session::handle_pdus(Conn& conn, const std::vector<std::string>& pdus) {
       } else if (h.command_id == kDeliverSm) {
         ++stats_.acked_perm;
         send(conn, encode::sm_resp(kDeliverSmResp, decoded.error.command_status, h.sequence_number, ""), "deliver_sm_resp");
+      } else if (h.command_id == kDataSm) {
+        send(conn, encode::sm_resp(kDataSmResp, decoded.error.command_status, h.sequence_number, ""), "data_sm_resp");
       } else if (!(h.command_id & kRespBit)) {
+        ++stats_.generic_nacks_sent;
         send(conn, encode::header_only(kGenericNack, decoded.error.command_status, h.sequence_number), "generic_nack");
       }
       continue;
@@ -273,15 +351,24 @@ void Session::handle_pdus(Conn& conn, const std::vector<std::string>& pdus) {
         auto seg = make_segment(body, raw, config_.name, now_ms);
         if (!seg) {
           ++stats_.acked_perm;
-          core::log_warn("smpp_bad_deliver_sm", {{"smsc", config_.name}, {"seq", h.sequence_number},
-                                                 {"error", seg.error().detail}});
+          core::log_warn("smpp_bad_deliver_sm", {{"smsc", tag()}, {"seq", h.sequence_number}, {"error", seg.error().detail}});
           send(conn, encode::sm_resp(kDeliverSmResp, config_.perm_error_status, h.sequence_number, ""), "deliver_sm_resp");
           break;
         }
         if (core::is_delivery_receipt(body.esm_class)) {
+          // A receipt for one of smishd's own replies: never a report. Fire-and-forget to the sink.
           ++stats_.receipts;
-          sink_.on_receipt(*seg);
+          asio::post(sink_exec_, [this, alive = alive_, receipt = std::move(*seg)] {
+            if (*alive) sink_.on_receipt(receipt);
+          });
           send(conn, encode::sm_resp(kDeliverSmResp, kEsmeRok, h.sequence_number, ""), "deliver_sm_resp");
+          break;
+        }
+        if (in_flight_ + static_cast<int>(batch.size()) >= config_.max_in_flight) {
+          // Bounded memory: beyond the limit the SMSC keeps the message and retries it.
+          ++stats_.overload_temp;
+          ++stats_.acked_temp;
+          send(conn, encode::sm_resp(kDeliverSmResp, config_.temp_error_status, h.sequence_number, ""), "deliver_sm_resp");
           break;
         }
         batch.push_back(std::move(*seg));
@@ -289,49 +376,104 @@ void Session::handle_pdus(Conn& conn, const std::vector<std::string>& pdus) {
         break;
       }
       case kEnquireLink:
+        ++stats_.enquire_links_answered;
         send(conn, encode::header_only(kEnquireLinkResp, kEsmeRok, h.sequence_number), "enquire_link_resp");
         break;
       case kEnquireLinkResp:
         conn.awaiting_enquire_resp = false;
         break;
       case kUnbind:
-        core::log_info("smpp_unbind_by_smsc", {{"smsc", config_.name}});
+        core::log_info("smpp_unbind_by_smsc", {{"smsc", tag()}});
         send(conn, encode::header_only(kUnbindResp, kEsmeRok, h.sequence_number), "unbind_resp");
         conn.close_after_flush = true;
         break;
       case kUnbindResp:
-        core::log_info("smpp_unbound", {{"smsc", config_.name}});
+        core::log_info("smpp_unbound", {{"smsc", tag()}});
         conn.close_after_flush = true;
         conn.signal.cancel_one();
         break;
       case kGenericNack:
-        core::log_warn("smpp_generic_nack", {{"smsc", config_.name}, {"seq", h.sequence_number},
+        core::log_warn("smpp_generic_nack", {{"smsc", tag()}, {"seq", h.sequence_number},
                                              {"status", status_name(h.command_status)}});
         break;
       case kSubmitSmResp:
         break;  // replies to reporters are fire-and-forget in this version
       default:
         if (!(h.command_id & kRespBit)) {
-          // A request an ESME receiver does not serve (submit_sm, bind, ...) in the bound state.
+          // A request an ESME does not serve (submit_sm, bind, ...) in the bound state.
+          ++stats_.generic_nacks_sent;
           send(conn, encode::header_only(kGenericNack, kEsmeRinvcmdid, h.sequence_number), "generic_nack");
         }
         break;
     }
   }
+  if (!batch.empty()) submit_to_sink(conn_ptr, std::move(batch), std::move(batch_seq));
+}
 
-  if (!batch.empty()) {
-    // Acknowledge only what the sink made durable (one synced write for the whole read).
-    auto statuses = sink_.accept(batch);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const auto st = i < statuses.size() ? statuses[i] : core::AcceptStatus::TemporaryFailure;
-      std::uint32_t status = kEsmeRok;
-      if (st == core::AcceptStatus::TemporaryFailure) { status = config_.temp_error_status; ++stats_.acked_temp; }
-      else if (st == core::AcceptStatus::PermanentFailure) { status = config_.perm_error_status; ++stats_.acked_perm; }
-      else ++stats_.acked_ok;
-      send(conn, encode::sm_resp(kDeliverSmResp, status, batch_seq[i], ""), "deliver_sm_resp");
+void Session::submit_to_sink(const std::shared_ptr<Conn>& conn, std::vector<core::InboundSegment> batch,
+                             std::vector<std::uint32_t> seqs) {
+  auto p = std::make_shared<Pending>();
+  p->conn = conn;
+  p->batch = std::move(batch);
+  p->seqs = std::move(seqs);
+  in_flight_ += static_cast<int>(p->seqs.size());
+  bool schedule = false;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(p);
+    if (!drain_scheduled_) drain_scheduled_ = schedule = true;
+  }
+  if (schedule) asio::post(sink_exec_, [this, alive = alive_] {
+    if (*alive) drain_sink_queue();
+  });
+}
+
+void Session::drain_sink_queue() {
+  // Runs on the sink executor. Every batch queued while the previous write was on its way to the
+  // disk is merged into the next one: one synced write for all of them (group commit).
+  while (true) {
+    std::vector<std::shared_ptr<Pending>> taken;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) {
+        drain_scheduled_ = false;
+        return;
+      }
+      taken.assign(queue_.begin(), queue_.end());
+      queue_.clear();
     }
-    // Classification and indicators run after the responses are on their way.
-    asio::post(io_, [this] { sink_.process(); });
+    std::vector<core::InboundSegment> all;
+    for (auto& p : taken)
+      for (auto& s : p->batch) all.push_back(std::move(s));
+    auto statuses = sink_.accept(all);
+    std::size_t k = 0;
+    for (auto& p : taken) {
+      p->statuses.reserve(p->seqs.size());
+      for (std::size_t i = 0; i < p->seqs.size(); ++i, ++k)
+        p->statuses.push_back(k < statuses.size() ? statuses[k] : core::AcceptStatus::TemporaryFailure);
+      p->batch.clear();
+    }
+    asio::post(io_, [this, alive = alive_, taken = std::move(taken)] {
+      if (!*alive) return;
+      ++stats_.store_batches;
+      for (const auto& p : taken) {
+        in_flight_ -= static_cast<int>(p->seqs.size());
+        for (std::size_t i = 0; i < p->seqs.size(); ++i) {
+          std::uint32_t status = kEsmeRok;
+          switch (p->statuses[i]) {
+            case core::AcceptStatus::Stored:
+            case core::AcceptStatus::Duplicate: ++stats_.acked_ok; break;
+            case core::AcceptStatus::TemporaryFailure: status = config_.temp_error_status; ++stats_.acked_temp; break;
+            case core::AcceptStatus::PermanentFailure: status = config_.perm_error_status; ++stats_.acked_perm; break;
+          }
+          // If the link dropped meanwhile the response is lost; the SMSC redelivers and the
+          // de-duplication recognises the message.
+          if (!p->conn->closed) send(*p->conn, encode::sm_resp(kDeliverSmResp, status, p->seqs[i], ""), "deliver_sm_resp");
+        }
+      }
+    });
+    // Classification and indicators: after the acknowledgements are on their way.
+    sink_.process();
   }
 }
 
@@ -339,7 +481,7 @@ awaitable<void> Session::writer(std::shared_ptr<Conn> conn) {
   while (!conn->closed) {
     while (!conn->out.empty() && !conn->closed) {
       error_code ec;
-      co_await asio::async_write(conn->socket, asio::buffer(conn->out.front()), asio::redirect_error(use_awaitable, ec));
+      co_await conn->write_all(asio::buffer(conn->out.front()), ec);
       if (ec) {
         conn->close();
         co_return;
@@ -357,21 +499,48 @@ awaitable<void> Session::writer(std::shared_ptr<Conn> conn) {
 }
 
 awaitable<void> Session::keepalive(std::shared_ptr<Conn> conn) {
+  const auto interval = std::chrono::seconds(config_.enquire_link_interval_s);
   while (!conn->closed) {
+    // Probe only an idle link: any PDU from the SMSC proves it alive.
     error_code ec;
-    conn->probe_timer.expires_after(std::chrono::seconds(config_.enquire_link_interval_s));
+    conn->probe_timer.expires_at(conn->last_rx + interval);
     co_await conn->probe_timer.async_wait(asio::redirect_error(use_awaitable, ec));
     if (conn->closed) co_return;
+    if (Clock::now() - conn->last_rx < interval) continue;
     conn->awaiting_enquire_resp = true;
+    ++stats_.enquire_links_sent;
     send(*conn, encode::header_only(kEnquireLink, kEsmeRok, next_seq_++), "enquire_link");
     conn->probe_timer.expires_after(std::chrono::milliseconds(config_.response_timeout_ms));
     co_await conn->probe_timer.async_wait(asio::redirect_error(use_awaitable, ec));
     if (conn->closed) co_return;
     if (conn->awaiting_enquire_resp) {
-      core::log_warn("smpp_link_dead", {{"smsc", config_.name}, {"reason", "no enquire_link_resp"}});
+      core::log_warn("smpp_link_dead", {{"smsc", tag()}, {"reason", "no enquire_link_resp"}});
       conn->close();
       co_return;
     }
+  }
+}
+
+awaitable<void> Session::drain_and_unbind(std::shared_ptr<Conn> conn) {
+  // Wait (bounded) until what the SMSC sent is stored and answered, then unbind.
+  asio::steady_timer t(io_);
+  const auto deadline = Clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
+  while (in_flight_ > 0 && !conn->closed && Clock::now() < deadline) {
+    t.expires_after(std::chrono::milliseconds(5));
+    error_code ec;
+    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  if (in_flight_ > 0) core::log_warn("smpp_drain_timeout", {{"smsc", tag()}, {"in_flight", in_flight_}});
+  if (conn->closed) co_return;
+  conn->unbinding = true;
+  send(*conn, encode::header_only(kUnbind, kEsmeRok, next_seq_++), "unbind");
+  // Bounded wait for unbind_resp: close regardless after the response timeout.
+  conn->unbind_timer.expires_after(std::chrono::milliseconds(config_.response_timeout_ms));
+  error_code ec;
+  co_await conn->unbind_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+  if (!ec) {
+    core::log_warn("smpp_unbind_timeout", {{"smsc", tag()}});
+    conn->close();
   }
 }
 
@@ -385,12 +554,7 @@ void Session::stop() {
     conn->close();
     return;
   }
-  send(*conn, encode::header_only(kUnbind, kEsmeRok, next_seq_++), "unbind");
-  // Bounded wait for unbind_resp: close regardless after the response timeout.
-  conn->unbind_timer.expires_after(std::chrono::milliseconds(config_.response_timeout_ms));
-  conn->unbind_timer.async_wait([conn](const error_code& ec) {
-    if (!ec) conn->close();
-  });
+  asio::co_spawn(io_, drain_and_unbind(conn), [](std::exception_ptr e) { log_exception(e, "smpp unbind"); });
 }
 
 }  // namespace smish::gateway
