@@ -192,6 +192,8 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
   f.push_back(bool_field("storage.sync_ack_writes", c.storage.sync_ack_writes, "fsync the WAL before acknowledging (false is refused)"));
   f.push_back(int_field<std::int64_t>("storage.dedup_window_s", c.storage.dedup_window_s, 0, 30LL * 86400, "redeliveries within this window are recognised"));
   f.push_back(int_field<std::int64_t>("storage.reassembly_timeout_s", c.storage.reassembly_timeout_s, 1, 7LL * 86400, "incomplete concatenations become gap reports after it"));
+  f.push_back(int_field<std::int64_t>("storage.max_pending_parts", c.storage.max_pending_parts, 16, 100000000, "beyond it the oldest incomplete concatenations become gap reports early"));
+  f.push_back(int_field<std::int64_t>("storage.max_pending_bytes", c.storage.max_pending_bytes, 4096, 1LL << 40, "the same bound in user-data octets"));
   f.push_back(string_field("storage.pseudonym_key_file", c.storage.pseudonym_key_file, 4096, "file with the reporter-pseudonym HMAC key (>= 16 octets)"));
   f.push_back(string_field("storage.pseudonym_key_env", c.storage.pseudonym_key_env, 128, "environment variable with the key, when no file is set"));
   // classifier

@@ -79,6 +79,8 @@ int smishd_main(int argc, char** argv) {
   popts.text_by_smsc[config->smsc.name] = config->smsc.text;
   popts.policy = config->blocklist;
   popts.reassembly_timeout_s = config->storage.reassembly_timeout_s;
+  popts.max_pending_parts = config->storage.max_pending_parts;
+  popts.max_pending_bytes = config->storage.max_pending_bytes;
   popts.default_region = config->extract.default_region;
   Pipeline pipeline(**store, *pseudonymizer, extractor, classifier, popts);
 

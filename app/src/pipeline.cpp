@@ -26,6 +26,32 @@ constexpr std::string_view kGapMarker = " [\xE2\x80\xA6] ";  // " […] " where 
 
 }  // namespace
 
+gateway::text::DecodedText decode_parts(const std::vector<const core::InboundSegment*>& parts,
+                                        const gateway::text::TextOptions& options) {
+  namespace text = gateway::text;
+  if (parts.empty()) return {};
+  const auto dcs = parts.front()->data_coding;
+  if (!(options.gsm7_packed && !options.dcs0_override && text::charset_for(dcs, options) == text::Charset::Gsm7)) {
+    std::string octets;
+    for (const auto* p : parts) octets += p->user_data;
+    return text::decode(dcs, octets, options);
+  }
+  std::string septets;
+  for (const auto* p : parts) {
+    // Septets start on a septet boundary after the UDH: fill bits = (7 - UDH bits mod 7) mod 7.
+    const int fill = p->udh_length ? (7 - (p->udh_length * 8) % 7) % 7 : 0;
+    const std::size_t bits = p->user_data.size() * 8;
+    if (bits < static_cast<std::size_t>(fill)) continue;
+    std::size_t count = (bits - fill) / 7;
+    std::string part = text::unpack_septets(p->user_data, count, fill);
+    // 3GPP TS 23.038 §6.1.2.1.1: when the septets leave exactly seven spare bits, they hold <CR>
+    // as padding. Those bits then decode as one more septet: a final <CR> there is not text.
+    if ((bits - fill) % 7 == 0 && !part.empty() && part.back() == 0x0D) part.pop_back();
+    septets += part;
+  }
+  return text::decode_as(text::Charset::Gsm7, septets, /*gsm7_packed=*/false);
+}
+
 std::string reporter_number(const core::SmppAddress& source, std::string_view default_region) {
   std::string addr = source.addr;
   if (source.ton == 5) return addr;  // alphanumeric (SMPP 3.4 §5.2.5)
@@ -63,6 +89,8 @@ core::Json analysis_json(const core::Json& id, const Analysis& a) {
                     {"urls", urls},
                     {"domains", domains},
                     {"emails", a.extraction.emails},
+                    {"ibans", a.extraction.ibans},
+                    {"sender_ids", a.extraction.sender_ids},
                     {"label", core::to_string(a.verdict.label)},
                     {"category", a.verdict.category},
                     {"score", a.verdict.score},
@@ -162,8 +190,7 @@ core::Status Pipeline::process_singles() {
     std::vector<core::Report> reports;
     std::vector<std::string> consumed;
     for (auto& e : *pending) {
-      const auto& opts = options_.text_by_smsc[e.segment.smsc];
-      auto decoded = gateway::text::decode(e.segment.data_coding, e.segment.user_data, opts);
+      auto decoded = decode_parts({&e.segment}, options_.text_by_smsc[e.segment.smsc]);
       std::vector<storage::InboxEntry> one{e};
       reports.push_back(make_report(one, std::move(decoded.utf8), decoded.flags));
       consumed.push_back(e.key);
@@ -176,54 +203,84 @@ core::Status Pipeline::process_groups() {
   auto groups = store_.pending_groups();
   if (!groups) return groups.error();
   const std::int64_t now_ms = core::to_unix_ms(clock_.now());
-  std::vector<core::Report> reports;
-  std::vector<std::string> consumed;
+  struct Group {
+    std::vector<storage::InboxEntry> parts;
+    std::int64_t oldest_ms = 0;
+    std::size_t bytes = 0;
+  };
+  std::vector<Group> pending;
+  std::int64_t total_parts = 0, total_bytes = 0;
   for (const auto& head : *groups) {
     auto parts = store_.group_parts(head);
     if (!parts) return parts.error();
     if (parts->empty()) continue;
-    const int total = head.segment.concat->total;
-    std::int64_t oldest = parts->front().segment.received_ms;
-    for (const auto& p : *parts) oldest = std::min(oldest, p.segment.received_ms);
-    const bool complete = static_cast<int>(parts->size()) == total;
-    if (!complete && now_ms - oldest < options_.reassembly_timeout_s * 1000) continue;
-    const auto& opts = options_.text_by_smsc[head.segment.smsc];
+    Group g;
+    g.oldest_ms = parts->front().segment.received_ms;
+    for (const auto& p : *parts) {
+      g.oldest_ms = std::min(g.oldest_ms, p.segment.received_ms);
+      g.bytes += p.segment.user_data.size();
+    }
+    g.parts = std::move(*parts);
+    total_parts += static_cast<std::int64_t>(g.parts.size());
+    total_bytes += static_cast<std::int64_t>(g.bytes);
+    pending.push_back(std::move(g));
+  }
+  // Oldest first, so that the bound on pending parts finishes the oldest incomplete messages early.
+  std::sort(pending.begin(), pending.end(), [](const Group& a, const Group& b) { return a.oldest_ms < b.oldest_ms; });
+
+  std::vector<core::Report> reports;
+  std::vector<std::string> consumed;
+  for (auto& g : pending) {
+    const auto& head = g.parts.front().segment;
+    const int total = head.concat->total;
+    const bool complete = static_cast<int>(g.parts.size()) == total;
+    const bool timed_out = now_ms - g.oldest_ms >= options_.reassembly_timeout_s * 1000;
+    const bool over_bound = total_parts > options_.max_pending_parts || total_bytes > options_.max_pending_bytes;
+    if (!complete && !timed_out && !over_bound) continue;
+    const auto& opts = options_.text_by_smsc[head.smsc];
     std::string text;
     std::uint32_t flags = 0;
     if (complete) {
-      // Octets are joined before decoding: a GSM escape or a surrogate pair may straddle parts.
-      std::string octets;
-      for (const auto& p : *parts) octets += p.segment.user_data;
-      auto d = gateway::text::decode(head.segment.data_coding, octets, opts);
+      std::vector<const core::InboundSegment*> segs;
+      for (const auto& p : g.parts) segs.push_back(&p.segment);
+      auto d = decode_parts(segs, opts);
       text = std::move(d.utf8);
       flags = d.flags;
     } else {
-      // Timed out: decode each run of consecutive parts, and mark where parts are missing.
+      // Never dropped: decode each run of consecutive parts and mark where parts are missing.
       flags |= core::kTextGap;
       int expected = 1;
-      std::string run;
+      std::vector<const core::InboundSegment*> run;
       auto flush = [&] {
         if (run.empty()) return;
-        auto d = gateway::text::decode(head.segment.data_coding, run, opts);
+        auto d = decode_parts(run, opts);
         text += d.utf8;
         flags |= d.flags;
         run.clear();
       };
-      for (const auto& p : *parts) {
+      for (const auto& p : g.parts) {
         if (p.segment.concat->seq != expected) {
           flush();
           text += kGapMarker;
         }
-        run += p.segment.user_data;
+        run.push_back(&p.segment);
         expected = p.segment.concat->seq + 1;
       }
       flush();
       if (expected <= total) text += kGapMarker;
       ++stats_.gap_reports;
+      if (!timed_out) {
+        ++stats_.early_gap_reports;
+        core::log_warn("reassembly_bound_reached", {{"pending_parts", total_parts}, {"pending_bytes", total_bytes}});
+      }
     }
-    reports.push_back(make_report(*parts, std::move(text), flags));
-    for (const auto& p : *parts) consumed.push_back(p.key);
+    total_parts -= static_cast<std::int64_t>(g.parts.size());
+    total_bytes -= static_cast<std::int64_t>(g.bytes);
+    reports.push_back(make_report(g.parts, std::move(text), flags));
+    for (const auto& p : g.parts) consumed.push_back(p.key);
   }
+  stats_.pending_parts = static_cast<std::uint64_t>(total_parts);
+  stats_.pending_bytes = static_cast<std::uint64_t>(total_bytes);
   if (reports.empty()) return {};
   return commit_reports(std::move(reports), std::move(consumed));
 }

@@ -28,6 +28,7 @@ core::Result<core::InboundSegment> make_segment(const smpp::SmBody& body, std::s
     auto ud = text::split_udh(user_data);
     if (!ud) return ud.error();
     seg.user_data = std::move(ud->payload);
+    seg.udh_length = static_cast<std::uint8_t>(ud->udh.size());
     seg.concat = ud->concat;
   } else {
     seg.user_data = std::string(user_data);

@@ -79,6 +79,7 @@ core::Json segment_json(const InboxEntry& e) {
                {"ud", core::Json::binary_t(std::vector<std::uint8_t>(s.user_data.begin(), s.user_data.end()))},
                {"pdu", core::Json::binary_t(std::vector<std::uint8_t>(s.raw_pdu.begin(), s.raw_pdu.end()))},
                {"ms", s.received_ms},
+               {"udhl", s.udh_length},
                {"country", e.reporter_country}};
   if (s.concat)
     j["concat"] = {static_cast<int>(s.concat->source), s.concat->ref, s.concat->total, s.concat->seq};
@@ -104,6 +105,7 @@ core::Result<InboxEntry> segment_from(std::string key, std::string_view bytes) {
     const auto& pdu = v.at("pdu").get_binary();
     s.raw_pdu.assign(pdu.begin(), pdu.end());
     s.received_ms = v.at("ms").get<std::int64_t>();
+    s.udh_length = v.value("udhl", std::uint8_t{0});
     e.reporter_country = v.value("country", "");
     if (auto it = v.find("concat"); it != v.end()) {
       core::ConcatInfo c;
@@ -183,8 +185,10 @@ class RocksStore final : public Store {
       if (!s.ok() && !s.IsNotFound()) return io_error(s, "dedup lookup");
       batch_fps.push_back(fp);
       be.clear();
-      put_be64(be, static_cast<std::uint64_t>(e.segment.received_ms));
+      put_be64(be, static_cast<std::uint64_t>(now_ms));  // when it was stored: the window runs from here
       batch.Put(cf_[kCfDedup], fp, be);
+      std::string inbox_key;
+      put_be64(inbox_key, static_cast<std::uint64_t>(e.segment.received_ms));
       const std::string value = core::encode_binary(segment_json(e));
       if (e.segment.concat) {
         std::string key = group_key(e.segment);
@@ -192,7 +196,7 @@ class RocksStore final : public Store {
         key += static_cast<char>(e.segment.concat->seq);
         batch.Put(cf_[kCfParts], key, value);
       } else {
-        batch.Put(cf_[kCfInbox], be + fp, value);
+        batch.Put(cf_[kCfInbox], inbox_key + fp, value);
       }
       stored[i] = true;
     }

@@ -24,6 +24,8 @@ struct PipelineOptions {
   std::map<std::string, gateway::text::TextOptions> text_by_smsc;  ///< how each SMSC's data_coding 0 reads
   blocklist::PolicyConfig policy;
   std::int64_t reassembly_timeout_s = 600;
+  std::int64_t max_pending_parts = 100000;     ///< bound on stored concatenation parts
+  std::int64_t max_pending_bytes = 64LL << 20; ///< bound on their user-data octets
   std::string default_region = "LV";
   std::size_t batch = 256;  ///< inbox entries per processing commit
 };
@@ -31,7 +33,8 @@ struct PipelineOptions {
 /// Counters (read on the I/O thread).
 struct PipelineStats {
   std::uint64_t accepted = 0, duplicates = 0, store_failures = 0;
-  std::uint64_t reports = 0, gap_reports = 0, receipts = 0, process_failures = 0;
+  std::uint64_t reports = 0, gap_reports = 0, early_gap_reports = 0, receipts = 0, process_failures = 0;
+  std::uint64_t pending_parts = 0, pending_bytes = 0;  ///< after the last sweep
   std::map<std::string, std::uint64_t> by_label, by_category;
 };
 
@@ -49,7 +52,13 @@ core::Json analysis_json(const core::Json& id, const Analysis& analysis);
 /// address as given for alphanumeric and unparseable sources.
 std::string reporter_number(const core::SmppAddress& source, std::string_view default_region);
 
-/// Not thread-safe: the gateway's I/O thread calls it.
+/// Decodes the user data of a whole message from its parts in order: octets joined before decoding
+/// (an escape or a surrogate pair may straddle parts); septet-packed GSM 7-bit is unpacked part by
+/// part with the fill bits after each UDH (3GPP TS 23.040 §9.2.3.24) and the septets joined.
+gateway::text::DecodedText decode_parts(const std::vector<const core::InboundSegment*>& parts,
+                                        const gateway::text::TextOptions& options);
+
+/// Not thread-safe: one thread (the daemon's storage thread) calls it.
 class Pipeline final : public core::ReportSink {
  public:
   Pipeline(storage::Store& store, const storage::Pseudonymizer& pseudonymizer,

@@ -49,6 +49,7 @@ struct InboundSegment {
   std::uint8_t data_coding = 0;
   std::optional<ConcatInfo> concat;  ///< set for parts of a concatenated message
   std::string user_data;             ///< short_message or message_payload octets, UDH removed
+  std::uint8_t udh_length = 0;       ///< octets of the removed UDH, UDHL included (septet alignment when packed)
   std::string raw_pdu;               ///< the PDU as received, header included
   std::int64_t received_ms = 0;      ///< Unix ms when it arrived
 
@@ -84,6 +85,8 @@ struct Extraction {
   std::vector<ExtractedUrl> urls;
   std::vector<std::string> emails;
   std::vector<std::string> flags;   ///< message-level evidence: asks_for_code, ...
+  std::vector<std::string> ibans;   ///< ISO 13616 IBANs, upper case without spaces, check digits valid
+  std::vector<std::string> sender_ids;  ///< alphanumeric sender IDs the text names (not a brand's own)
 };
 
 /// Classifier outcome.

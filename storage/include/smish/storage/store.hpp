@@ -20,6 +20,8 @@ struct StorageConfig {
   bool sync_ack_writes = true;               ///< Default: true. WAL fsync before deliver_sm_resp; false is refused at start-up.
   std::int64_t dedup_window_s = 86400;       ///< Default: 24 h. Redeliveries within it are recognised.
   std::int64_t reassembly_timeout_s = 600;   ///< Default: 10 min. Incomplete concatenations become gap reports after it.
+  std::int64_t max_pending_parts = 100000;   ///< Default: 100000. Beyond it the oldest incomplete concatenations become gap reports early.
+  std::int64_t max_pending_bytes = 64LL << 20;  ///< Default: 64 MiB. The same bound in user-data octets.
   std::string pseudonym_key_file;            ///< Default: none. File holding the reporter-pseudonym HMAC key.
   std::string pseudonym_key_env = "SMISHD_PSEUDONYM_KEY";  ///< Default: SMISHD_PSEUDONYM_KEY. Env var with the key, used when no file is set.
 };
