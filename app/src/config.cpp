@@ -162,7 +162,9 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
   f.push_back(choice_field("smsc.bind_mode", {"transceiver", "receiver"},
                            [&c](const std::string& v) { c.smsc.bind_mode = v == "receiver" ? BindMode::Receiver : BindMode::Transceiver; },
                            [&c] { return std::string(gateway::to_string(c.smsc.bind_mode)); },
-                           "transceiver (reports and replies on one bind) or receiver"));
+                           "transceiver (reports and replies on one bind) or receiver (replies on an extra transmitter bind)"));
+  f.push_back(int_field("smsc.submit_window", c.smsc.submit_window, 1, 1000, "submit_sm awaiting their response at once"));
+  f.push_back(int_field("smsc.throttle_backoff_ms", c.smsc.throttle_backoff_ms, 10, 60000, "pause after ESME_RTHROTTLED or ESME_RMSGQFUL; doubles up to 60 s"));
   f.push_back(bool_field("smsc.tls", c.smsc.tls, "SMPP over TLS; the SMSC's certificate is always verified"));
   f.push_back(string_field("smsc.tls_ca_file", c.smsc.tls_ca_file, 4096, "CA bundle for the SMSC's certificate (empty: system store)"));
   f.push_back(string_field("smsc.tls_server_name", c.smsc.tls_server_name, 255, "name the certificate must carry (empty: the host)"));
@@ -216,6 +218,17 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
   // export
   f.push_back(string_field("export.out_dir", c.exporter.out_dir, 4096, "where the blocklist files are published"));
   f.push_back(int_field<std::int64_t>("export.interval_s", c.exporter.interval_s, 0, 86400, "how often smishd exports (0: never; smishctl export still works)"));
+  // replies
+  f.push_back(bool_field("replies.enabled", c.replies.enabled, "thank reporters and ask for the sender when the forward lacks it"));
+  f.push_back(string_field("replies.templates_file", c.replies.templates_file, 4096, "reply texts per language"));
+  f.push_back(int_field("replies.max_per_day", c.replies.max_per_day, 0, 1000, "replies per reporter per UTC day"));
+  f.push_back(int_field("replies.conversation_window_s", c.replies.conversation_window_s, 10, 86400, "how long the question for the sender waits for its answer"));
+  f.push_back(string_field("replies.source_addr", c.replies.source_addr, 20, "the short code replies come from"));
+  f.push_back(int_field("replies.source_ton", c.replies.source_ton, 0, 6, "its addr_ton (SMPP 3.4 §5.2.5)"));
+  f.push_back(int_field("replies.source_npi", c.replies.source_npi, 0, 18, "its addr_npi (SMPP 3.4 §5.2.6)"));
+  f.push_back(bool_field("replies.registered_delivery", c.replies.registered_delivery, "ask the SMSC for delivery receipts"));
+  f.push_back(int_field("replies.retry_backoff_s", c.replies.retry_backoff_s, 1, 86400, "wait before resending a reply the SMSC could not take"));
+  f.push_back(int_field("replies.max_attempts", c.replies.max_attempts, 1, 1000, "then the reply is dropped and counted"));
   // log
   f.push_back(choice_field("log.level", {"debug", "info", "warn", "error", "off"},
                            [&c](const std::string& v) { core::parse_log_level(v, c.log.level); },

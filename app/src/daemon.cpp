@@ -22,6 +22,30 @@ constexpr const char* kUsage =
     "Binds to the SMSC as an SMPP 3.4 ESME, stores forwarded scam reports durably before\n"
     "acknowledging them, classifies them and maintains the blocklists.\n";
 
+/// Hands replies from the storage thread to a session that can submit, on the I/O thread.
+class SessionTransport final : public ReplyTransport {
+ public:
+  SessionTransport(asio::io_context& io, std::vector<std::unique_ptr<gateway::Session>>& sessions)
+      : io_(io), sessions_(sessions) {}
+  void send(std::vector<gateway::Submission> parts) override {
+    asio::post(io_, [this, parts = std::move(parts)]() mutable {
+      // A bound session that sends replies; else the first that does (it queues until bound).
+      gateway::Session* target = nullptr;
+      for (auto& s : sessions_)
+        if (s->can_submit()) { target = s.get(); break; }
+      if (!target)
+        for (auto& s : sessions_)
+          if (s->submits()) { target = s.get(); break; }
+      if (!target) return;  // no bind can send: the replies stay in the outbox
+      for (auto& p : parts) target->submit(std::move(p));
+    });
+  }
+
+ private:
+  asio::io_context& io_;
+  std::vector<std::unique_ptr<gateway::Session>>& sessions_;
+};
+
 void apply_log(const LogConfig& log) {
   core::set_log_level(log.level);
   core::set_log_format(log.format);
@@ -82,6 +106,16 @@ int smishd_main(int argc, char** argv) {
   popts.max_pending_parts = config->storage.max_pending_parts;
   popts.max_pending_bytes = config->storage.max_pending_bytes;
   popts.default_region = config->extract.default_region;
+  popts.replies = config->replies;
+  popts.service_numbers = config->extract.service_numbers;
+  if (config->replies.enabled) {
+    auto templates = ReplyTemplates::load(config->replies.templates_file);
+    if (!templates) {
+      std::cerr << "smishd: replies: " << templates.error().detail << "\n";
+      return 2;
+    }
+    popts.templates = std::make_shared<const ReplyTemplates>(std::move(*templates));
+  }
   Pipeline pipeline(**store, *pseudonymizer, extractor, classifier, popts);
 
   core::log_info("smishd_starting", {{"smsc", config->smsc.name}, {"host", config->smsc.host},
@@ -99,6 +133,19 @@ int smishd_main(int argc, char** argv) {
   std::vector<std::unique_ptr<gateway::Session>> sessions;
   for (int i = 0; i < config->smsc.binds; ++i)
     sessions.push_back(std::make_unique<gateway::Session>(io, config->smsc, pipeline, work.get_executor(), i));
+  if (config->replies.enabled && config->smsc.bind_mode == gateway::BindMode::Receiver) {
+    // A receiver bind cannot submit: replies get a transmitter bind of their own.
+    auto tx = config->smsc;
+    tx.bind_mode = gateway::BindMode::Transmitter;
+    tx.name += "-tx";
+    sessions.push_back(std::make_unique<gateway::Session>(io, tx, pipeline, work.get_executor(), 0));
+  }
+  for (auto& s : sessions) {
+    s->on_submit_result = [&](const gateway::SubmitResult& r) { asio::post(work, [&, r] { pipeline.on_submit_result(r); }); };
+    s->on_receipt = [&](const gateway::Receipt& r) { asio::post(work, [&, r] { pipeline.on_delivery_receipt(r); }); };
+  }
+  SessionTransport transport(io, sessions);
+  asio::post(work, [&] { pipeline.set_reply_transport(&transport); });
 
   // Periodic work on the storage thread: timed-out concatenations, the export.
   asio::steady_timer tick(work);
@@ -151,7 +198,10 @@ int smishd_main(int argc, char** argv) {
   io.run();
 
   // Stop the storage thread after it finished what the sessions gave it.
-  asio::post(work, [&] { tick.cancel(); });
+  asio::post(work, [&] {
+    tick.cancel();
+    pipeline.set_reply_transport(nullptr);  // replies not yet sent stay in the outbox for the next start
+  });
   work_guard.reset();
   storage_thread.join();
   sessions.clear();

@@ -115,14 +115,13 @@ std::vector<core::AcceptStatus> Pipeline::accept(std::span<const core::InboundSe
     // The fingerprint is computed on the segment as received; afterwards only the pseudonym remains.
     const std::string number = reporter_number(seg.source, options_.default_region);
     e.reporter_country = number.starts_with('+') ? classifier::region_of(number) : "";
+    if (options_.templates && options_.replies.enabled && repliable(number, seg.source))
+      e.reply_to = pseudonymizer_.seal(number);  // the number only ever rests sealed, until the reply is sent
     e.segment.source.addr = pseudonymizer_.pseudonym(number);
     e.segment.raw_pdu = mask_source_addr(seg.raw_pdu);
     entries.push_back(std::move(e));
   }
-  // De-duplication is by the content as received, so fingerprint before the number is replaced.
-  std::vector<storage::InboxEntry> keyed = entries;
-  for (std::size_t i = 0; i < keyed.size(); ++i) keyed[i].segment.source.addr = entries[i].segment.source.addr;
-  auto stored = store_.store_inbound(keyed, core::to_unix_ms(clock_.now()));
+  auto stored = store_.store_inbound(entries, core::to_unix_ms(clock_.now()));
   std::vector<core::AcceptStatus> out(segments.size(), core::AcceptStatus::TemporaryFailure);
   if (!stored) {
     stats_.store_failures += segments.size();
@@ -146,6 +145,16 @@ void Pipeline::on_receipt(const core::InboundSegment& receipt) {
   ++stats_.receipts;
 }
 
+bool Pipeline::repliable(const std::string& number, const core::SmppAddress& source) const {
+  // Never to alphanumeric senders, short codes or smishd's own numbers (no loops, no cost).
+  if (source.ton == 5 || !number.starts_with('+')) return false;
+  const auto digits = std::count_if(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits < 7) return false;
+  for (const auto& own : options_.service_numbers)
+    if (number == own || number.ends_with(own)) return false;
+  return true;
+}
+
 void Pipeline::process() {
   if (auto s = process_singles(); !s) {
     ++stats_.process_failures;
@@ -155,11 +164,15 @@ void Pipeline::process() {
     ++stats_.process_failures;
     core::log_error("process_failed", {{"stage", "concatenations"}, {"error", s.error().message()}});
   }
+  dispatch_due();
 }
 
-core::Report Pipeline::make_report(const std::vector<storage::InboxEntry>& parts, std::string text, std::uint32_t flags) {
+Pipeline::Made Pipeline::make_report(const std::vector<storage::InboxEntry>& parts, std::string text, std::uint32_t flags) {
   const auto& first = parts.front();
-  core::Report r;
+  Made made;
+  for (const auto& p : parts)
+    if (!p.reply_to.empty()) made.reply_to = p.reply_to;
+  core::Report& r = made.report;
   r.id = store_.next_report_id();
   r.received_ms = first.segment.received_ms;
   r.reporter = first.segment.source.addr;
@@ -179,7 +192,7 @@ core::Report Pipeline::make_report(const std::vector<storage::InboxEntry>& parts
     r.verdict.category = "noise";
     r.verdict.reasons = {"binary data_coding: stored, not analysed"};
   }
-  return r;
+  return made;
 }
 
 core::Status Pipeline::process_singles() {
@@ -187,7 +200,7 @@ core::Status Pipeline::process_singles() {
     auto pending = store_.pending_singles(options_.batch);
     if (!pending) return pending.error();
     if (pending->empty()) return {};
-    std::vector<core::Report> reports;
+    std::vector<Made> reports;
     std::vector<std::string> consumed;
     for (auto& e : *pending) {
       auto decoded = decode_parts({&e.segment}, options_.text_by_smsc[e.segment.smsc]);
@@ -228,7 +241,7 @@ core::Status Pipeline::process_groups() {
   // Oldest first, so that the bound on pending parts finishes the oldest incomplete messages early.
   std::sort(pending.begin(), pending.end(), [](const Group& a, const Group& b) { return a.oldest_ms < b.oldest_ms; });
 
-  std::vector<core::Report> reports;
+  std::vector<Made> reports;
   std::vector<std::string> consumed;
   for (auto& g : pending) {
     const auto& head = g.parts.front().segment;
@@ -285,7 +298,9 @@ core::Status Pipeline::process_groups() {
   return commit_reports(std::move(reports), std::move(consumed));
 }
 
-core::Status Pipeline::commit_reports(std::vector<core::Report> reports, std::vector<std::string> consumed) {
+core::Status Pipeline::commit_reports(std::vector<Made> made, std::vector<std::string> consumed) {
+  const std::int64_t now_ms = core::to_unix_ms(clock_.now());
+  storage::Commit c;
   // Indicators touched by several reports of this batch are read once and updated in memory.
   std::map<std::pair<core::IndicatorKind, std::string>, core::Indicator> touched;
   auto touch = [&](core::IndicatorKind kind, const std::string& value) -> core::Result<core::Indicator*> {
@@ -302,31 +317,136 @@ core::Status Pipeline::commit_reports(std::vector<core::Report> reports, std::ve
     }
     return &touched.emplace(key, std::move(ind)).first->second;
   };
-  const std::int64_t now_ms = core::to_unix_ms(clock_.now());
-  for (const auto& r : reports) {
-    std::set<std::pair<core::IndicatorKind, std::string>> once;  // one vote per report per indicator
-    auto add = [&](core::IndicatorKind kind, const std::string& value, const std::vector<std::string>& flags) -> core::Status {
-      if (value.empty() || !once.emplace(kind, value).second) return {};
-      auto ind = touch(kind, value);
-      if (!ind) return ind.error();
-      blocklist::record_report(**ind, r, flags, options_.policy);
-      blocklist::evaluate(**ind, options_.policy, now_ms);
-      return {};
-    };
-    for (const auto& n : r.extraction.numbers)
-      if (auto s = add(core::IndicatorKind::Number, n.e164, n.flags); !s) return s;
-    for (const auto& u : r.extraction.urls) {
-      if (auto s = add(core::IndicatorKind::Url, u.url, u.flags); !s) return s;
-      if (auto s = add(core::IndicatorKind::Host, u.host, u.flags); !s) return s;
-      if (auto s = add(core::IndicatorKind::Domain, u.domain, u.flags); !s) return s;
+  auto add = [&](const core::Report& r, std::set<std::pair<core::IndicatorKind, std::string>>& once, core::IndicatorKind kind,
+                 const std::string& value, const std::vector<std::string>& flags) -> core::Status {
+    if (value.empty() || !once.emplace(kind, value).second) return {};  // one vote per report per indicator
+    auto ind = touch(kind, value);
+    if (!ind) return ind.error();
+    blocklist::record_report(**ind, r, flags, options_.policy);
+    blocklist::evaluate(**ind, options_.policy, now_ms);
+    return {};
+  };
+
+  // Replies: per-reporter daily caps and conversations, as this batch changes them.
+  const std::string day = core::format_utc(now_ms).substr(0, 10);
+  std::map<std::string, std::int64_t> reply_counts;
+  std::map<std::string, std::optional<storage::Conversation>> conversations;
+  auto conversation_of = [&](const std::string& reporter) -> core::Result<std::optional<storage::Conversation>> {
+    if (auto it = conversations.find(reporter); it != conversations.end()) return it->second;
+    auto got = store_.get_conversation(reporter);
+    if (!got) return got.error();
+    conversations[reporter] = *got;
+    return *got;
+  };
+  auto queue_reply = [&](const core::Report& r, const std::string& reply_to, const std::string& kind,
+                         const std::string& language) -> core::Status {
+    const std::string counter = "replies:" + r.reporter + ":" + day;
+    if (!reply_counts.count(counter)) {
+      auto n = store_.get_counter(counter);
+      if (!n) return n.error();
+      reply_counts[counter] = *n;
     }
+    if (reply_counts[counter] >= options_.replies.max_per_day) {
+      ++stats_.replies_capped;
+      return {};
+    }
+    ++reply_counts[counter];
+    storage::OutboxEntry o;
+    std::string key;
+    for (int shift = 56; shift >= 0; shift -= 8) key += static_cast<char>((static_cast<std::uint64_t>(now_ms) >> shift) & 0xFF);
+    for (int shift = 56; shift >= 0; shift -= 8) key += static_cast<char>((r.id >> shift) & 0xFF);
+    o.key = core::to_hex(key) + ":" + kind;
+    o.report_id = r.id;
+    o.reporter = r.reporter;
+    o.dest_sealed = reply_to;
+    o.kind = kind;
+    o.language = language;
+    o.text = options_.templates->text(language, kind);
+    o.created_ms = now_ms;
+    c.outbox_put.push_back(std::move(o));
+    return {};
+  };
+  const bool replying = options_.templates && options_.replies.enabled;
+
+  std::vector<core::Report> updated;  // earlier reports that got their sender in this batch
+  std::set<std::uint64_t> updated_ids;
+  for (auto& m : made) {
+    auto& r = m.report;
+    if (replying) {
+      // Two-step report: is this the answer to "which number or name sent it?"
+      auto conv = conversation_of(r.reporter);
+      if (!conv) return conv.error();
+      if (*conv && (*conv)->expires_ms <= now_ms) core::log_debug("conversation_expired", {{"report", (*conv)->report_id}});
+      if (*conv && (*conv)->expires_ms > now_ms) {
+        auto answer = parse_sender_answer(r.text, r.reporter_country);
+        if (!answer) core::log_debug("conversation_not_an_answer", {{"report", (*conv)->report_id}});
+        if (answer) {
+          core::Report pending;
+          bool found = false;
+          for (auto& other : c.reports)
+            if (other.id == (*conv)->report_id) { pending = other; found = true; }
+          if (!found) {
+            auto stored = store_.get_report((*conv)->report_id);
+            if (!stored) return stored.error();
+            if (stored->has_value()) { pending = **stored; found = true; }
+          }
+          if (found) {
+            pending.reported_sender = answer->value;
+            std::set<std::pair<core::IndicatorKind, std::string>> once;
+            const auto kind = answer->is_number ? core::IndicatorKind::Number : core::IndicatorKind::SenderId;
+            if (auto s = add(pending, once, kind, answer->value, {"reported_sender"}); !s) return s;
+            std::erase_if(c.reports, [&](const core::Report& x) { return x.id == pending.id; });
+            updated_ids.insert(pending.id);
+            updated.push_back(std::move(pending));
+            ++stats_.sender_answers;
+            core::log_info("reported_sender_attached", {{"report", (*conv)->report_id}, {"kind", core::to_string(kind)}});
+            c.conversations_delete.push_back(r.reporter);
+            conversations[r.reporter].reset();
+            if (!m.reply_to.empty())
+              if (auto s = queue_reply(r, m.reply_to, kReplySenderThanks, (*conv)->language); !s) return s;
+            continue;  // the answer completes the earlier report; it is not a report of its own
+          }
+        }
+      }
+    }
+    std::set<std::pair<core::IndicatorKind, std::string>> once;
+    for (const auto& n : r.extraction.numbers)
+      if (auto s = add(r, once, core::IndicatorKind::Number, n.e164, n.flags); !s) return s;
+    for (const auto& u : r.extraction.urls) {
+      if (auto s = add(r, once, core::IndicatorKind::Url, u.url, u.flags); !s) return s;
+      if (auto s = add(r, once, core::IndicatorKind::Host, u.host, u.flags); !s) return s;
+      if (auto s = add(r, once, core::IndicatorKind::Domain, u.domain, u.flags); !s) return s;
+    }
+    for (const auto& sid : r.extraction.sender_ids)
+      if (auto s = add(r, once, core::IndicatorKind::SenderId, sid, {}); !s) return s;
+    if (replying && !m.reply_to.empty() && r.verdict.category != "noise") {
+      if (options_.templates->is_autoresponse(r.text)) {
+        ++stats_.replies_suppressed;
+      } else {
+        const std::string language = options_.templates->language_for(r.verdict.language, r.reporter_country);
+        const bool names_sender =
+            !r.extraction.sender_ids.empty() ||
+            std::any_of(r.extraction.numbers.begin(), r.extraction.numbers.end(), [](const core::ExtractedNumber& n) {
+              return std::find(n.flags.begin(), n.flags.end(), "short_code") == n.flags.end();
+            });
+        if (!names_sender) {
+          storage::Conversation conv{r.reporter, r.id, language,
+                                     now_ms + static_cast<std::int64_t>(options_.replies.conversation_window_s) * 1000};
+          c.conversations_put.push_back(conv);
+          conversations[r.reporter] = conv;
+        }
+        if (auto s = queue_reply(r, m.reply_to, names_sender ? kReplyThanks : kReplyAskSender, language); !s) return s;
+      }
+    }
+    c.reports.push_back(std::move(r));
   }
-  storage::Commit c;
-  c.reports = std::move(reports);
+  for (auto& u : updated) c.reports.push_back(std::move(u));
   c.consumed = std::move(consumed);
   for (auto& [key, ind] : touched) c.indicators.push_back(std::move(ind));
+  for (const auto& [name, value] : reply_counts) c.counters.emplace_back(name, value);
   if (auto s = store_.commit(c); !s) return s;
   for (const auto& r : c.reports) {
+    if (updated_ids.count(r.id)) continue;  // completed by a two-step answer, counted before
     ++stats_.reports;
     ++stats_.by_label[std::string(core::to_string(r.verdict.label))];
     ++stats_.by_category[r.verdict.category];
@@ -334,7 +454,92 @@ core::Status Pipeline::commit_reports(std::vector<core::Report> reports, std::ve
                                      {"label", core::to_string(r.verdict.label)}, {"category", r.verdict.category},
                                      {"score", fmt::format("{:.2f}", r.verdict.score)}});
   }
+  for (const auto& o : c.outbox_put) {
+    ++stats_.replies_queued;
+    dispatch(o);
+  }
   return {};
+}
+
+void Pipeline::dispatch(const storage::OutboxEntry& entry) {
+  if (!transport_ || in_flight_replies_.count(entry.key)) return;
+  auto number = pseudonymizer_.open(entry.dest_sealed);
+  if (!number) {
+    // Sealed under another key (the key was rotated): this reply can never be sent.
+    core::log_error("reply_unsealable", {{"report", entry.report_id}, {"error", number.error().detail}});
+    storage::Commit c;
+    c.outbox_delete.push_back(entry.key);
+    (void)store_.commit(c);
+    ++stats_.replies_dropped;
+    return;
+  }
+  auto bodies = encode_reply(entry.text, *number, options_.replies, static_cast<std::uint8_t>(entry.report_id & 0xFF));
+  std::vector<gateway::Submission> parts;
+  for (std::size_t i = 0; i < bodies.size(); ++i)
+    parts.push_back(gateway::Submission{entry.key + "#" + std::to_string(i), std::move(bodies[i])});
+  in_flight_replies_[entry.key] = InFlightReply{entry, static_cast<int>(parts.size()), false, false, {}};
+  transport_->send(std::move(parts));
+}
+
+void Pipeline::dispatch_due() {
+  if (!transport_ || !options_.templates) return;
+  auto entries = store_.outbox();
+  if (!entries) {
+    core::log_error("outbox_scan_failed", {{"error", entries.error().message()}});
+    return;
+  }
+  const std::int64_t now_ms = core::to_unix_ms(clock_.now());
+  for (const auto& e : *entries)
+    if (e.next_attempt_ms <= now_ms) dispatch(e);
+}
+
+void Pipeline::on_submit_result(const gateway::SubmitResult& result) {
+  const auto hash = result.key.rfind('#');
+  auto it = in_flight_replies_.find(result.key.substr(0, hash));
+  if (it == in_flight_replies_.end()) return;
+  auto& f = it->second;
+  if (result.status == gateway::smpp::kEsmeRok) f.message_ids.push_back(result.message_id);
+  else if (result.retryable) f.retry = true;
+  else f.failed = true;
+  if (--f.parts_left > 0) return;
+  storage::Commit c;
+  const std::int64_t now_ms = core::to_unix_ms(clock_.now());
+  if (!f.failed && !f.retry) {
+    // Acknowledged by the SMSC: gone from the outbox for good, synced, so a restart never resends it.
+    c.outbox_delete.push_back(f.entry.key);
+    for (const auto& id : f.message_ids)
+      if (!id.empty()) c.sent.emplace_back(id, f.entry.report_id);
+    c.sync = true;
+    ++stats_.replies_sent;
+    core::log_info("reply_sent", {{"report", f.entry.report_id}, {"kind", f.entry.kind}, {"language", f.entry.language}});
+  } else if (f.failed || f.entry.attempts + 1 >= options_.replies.max_attempts) {
+    c.outbox_delete.push_back(f.entry.key);
+    ++(f.failed ? stats_.replies_failed : stats_.replies_dropped);
+    core::log_warn("reply_given_up", {{"report", f.entry.report_id}, {"kind", f.entry.kind}, {"status", result.status}});
+  } else {
+    auto retry = f.entry;
+    ++retry.attempts;
+    retry.next_attempt_ms = now_ms + static_cast<std::int64_t>(options_.replies.retry_backoff_s) * 1000;
+    c.outbox_put.push_back(std::move(retry));
+    ++stats_.replies_retried;
+  }
+  in_flight_replies_.erase(it);
+  if (auto s = store_.commit(c); !s) core::log_error("outbox_update_failed", {{"error", s.error().message()}});
+}
+
+void Pipeline::on_delivery_receipt(const gateway::Receipt& receipt) {
+  auto report = store_.get_sent(receipt.message_id);
+  if (!report || !report->has_value()) {
+    ++stats_.receipts_unmatched;
+    return;
+  }
+  ++stats_.receipts_matched;
+  const std::string counter = "receipts:" + (receipt.state.empty() ? std::string("UNKNOWN") : receipt.state);
+  auto n = store_.get_counter(counter);
+  storage::Commit c;
+  c.counters.emplace_back(counter, (n ? *n : 0) + 1);
+  if (auto s = store_.commit(c); !s) core::log_error("receipt_count_failed", {{"error", s.error().message()}});
+  core::log_info("reply_receipt", {{"report", **report}, {"state", receipt.state}});
 }
 
 }  // namespace smish::app

@@ -32,7 +32,8 @@ Json to_json(const Extraction& e) {
   for (const auto& n : e.numbers) numbers.push_back(to_json(n));
   Json urls = Json::array();
   for (const auto& u : e.urls) urls.push_back(to_json(u));
-  return Json{{"numbers", numbers}, {"urls", urls}, {"emails", e.emails}, {"flags", e.flags}};
+  return Json{{"numbers", numbers}, {"urls", urls}, {"emails", e.emails}, {"flags", e.flags},
+              {"ibans", e.ibans},     {"sender_ids", e.sender_ids}};
 }
 
 Json to_json(const Verdict& v) {
@@ -59,6 +60,7 @@ Json to_json(const Report& r, bool with_text) {
     j["raw_pdus"] = pdus;
   }
   j["analyst_label"] = r.analyst_label ? Json(to_string(*r.analyst_label)) : Json(nullptr);
+  j["reported_sender"] = r.reported_sender;
   return j;
 }
 
@@ -93,6 +95,8 @@ Result<Extraction> extraction_from_json(const Json& j) {
                         strings(u, "flags")});
     e.emails = strings(j, "emails");
     e.flags = strings(j, "flags");
+    e.ibans = strings(j, "ibans");
+    e.sender_ids = strings(j, "sender_ids");
     return e;
   } catch (const std::exception& ex) {
     return make_error(ErrorCode::Corruption, std::string("extraction: ") + ex.what());
@@ -140,6 +144,7 @@ Result<Report> report_from_json(const Json& j) {
     r.verdict = std::move(*v);
     if (auto it = j.find("analyst_label"); it != j.end() && it->is_string())
       r.analyst_label = parse_label(it->get<std::string>());
+    r.reported_sender = get_or<std::string>(j, "reported_sender", "");
     return r;
   } catch (const std::exception& ex) {
     return make_error(ErrorCode::Corruption, std::string("report: ") + ex.what());

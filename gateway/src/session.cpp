@@ -20,14 +20,52 @@ using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
 std::string_view to_string(BindMode mode) {
-  return mode == BindMode::Transceiver ? "transceiver" : "receiver";
+  switch (mode) {
+    case BindMode::Transceiver: return "transceiver";
+    case BindMode::Receiver: return "receiver";
+    case BindMode::Transmitter: return "transmitter";
+  }
+  return "transceiver";
+}
+
+std::optional<Receipt> parse_receipt(const SmBody& body) {
+  // SMPP 3.4 Appendix B: "id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done
+  // date:YYMMDDhhmm stat:DDDDDDD err:E text: . . ." in short_message; receipted_message_id
+  // (§5.3.2.12) and message_state (§5.3.2.35) TLVs where the SMSC sends them.
+  Receipt r;
+  auto field = [&](std::string_view text, std::string_view name) -> std::string {
+    auto pos = text.find(name);
+    if (pos == std::string_view::npos) return {};
+    pos += name.size();
+    auto end = text.find(' ', pos);
+    return std::string(text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+  };
+  if (const auto* id = body.find_tlv(kTagReceiptedMessageId)) {
+    r.message_id = id->value;
+    while (!r.message_id.empty() && r.message_id.back() == '\0') r.message_id.pop_back();
+  }
+  std::string_view text = body.short_message;
+  if (text.empty())
+    if (const auto* payload = body.find_tlv(kTagMessagePayload)) text = payload->value;
+  if (r.message_id.empty()) r.message_id = field(text, "id:");
+  r.state = field(text, "stat:");
+  if (r.state.empty())
+    if (const auto* st = body.find_tlv(kTagMessageState); st && st->value.size() == 1) {
+      static const char* const kStates[] = {"SCHEDULED", "ENROUTE", "DELIVRD", "EXPIRED", "DELETED",
+                                            "UNDELIV",   "ACCEPTD", "UNKNOWN", "REJECTD", "SKIPPED"};
+      const auto v = static_cast<unsigned char>(st->value[0]);
+      if (v < std::size(kStates)) r.state = kStates[v];
+    }
+  if (r.message_id.empty()) return std::nullopt;
+  return r;
 }
 
 /// One connection's state: shared by the reader, the writer, the keepalive and sink callbacks.
 struct Session::Conn {
   explicit Conn(asio::io_context& io, std::uint32_t max_pdu)
-      : socket(io), framer(max_pdu), signal(io), probe_timer(io), unbind_timer(io) {
+      : socket(io), framer(max_pdu), signal(io), probe_timer(io), unbind_timer(io), submit_signal(io) {
     signal.expires_at(asio::steady_timer::time_point::max());
+    submit_signal.expires_at(asio::steady_timer::time_point::max());
   }
   asio::ip::tcp::socket socket;
   std::unique_ptr<asio::ssl::context> tls_context;
@@ -37,6 +75,7 @@ struct Session::Conn {
   asio::steady_timer signal;          // cancelled to wake the writer
   asio::steady_timer probe_timer;     // keepalive
   asio::steady_timer unbind_timer;    // bounds the wait for unbind_resp on stop
+  asio::steady_timer submit_signal;   // wakes the submitter
   Clock::time_point last_rx = Clock::now();
   bool closed = false;
   bool close_after_flush = false;
@@ -61,6 +100,7 @@ struct Session::Conn {
     signal.cancel();
     probe_timer.cancel();
     unbind_timer.cancel();
+    submit_signal.cancel();
   }
 };
 
@@ -162,6 +202,7 @@ awaitable<void> Session::run() {
     error_code ec;
     co_await stop_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
   }
+  fail_pending_submits();
   core::log_info("smpp_session_stopped", {{"smsc", tag()}});
 }
 
@@ -215,7 +256,9 @@ awaitable<bool> Session::connect_and_bind(std::shared_ptr<Conn> conn, const std:
   body.system_id = config_.system_id;
   body.password = config_.password;
   body.system_type = config_.system_type;
-  const std::uint32_t bind_cmd = config_.bind_mode == BindMode::Transceiver ? kBindTransceiver : kBindReceiver;
+  const std::uint32_t bind_cmd = config_.bind_mode == BindMode::Transceiver ? kBindTransceiver
+                                 : config_.bind_mode == BindMode::Receiver  ? kBindReceiver
+                                                                            : kBindTransmitter;
   const std::uint32_t seq = next_seq_++;
   auto pdu = encode::bind(bind_cmd, seq, body);
   if (!pdu) {
@@ -277,6 +320,8 @@ awaitable<bool> Session::connect_and_bind(std::shared_ptr<Conn> conn, const std:
 awaitable<void> Session::serve(std::shared_ptr<Conn> conn) {
   asio::co_spawn(io_, writer(conn), [](std::exception_ptr e) { log_exception(e, "smpp writer"); });
   asio::co_spawn(io_, keepalive(conn), [](std::exception_ptr e) { log_exception(e, "smpp keepalive"); });
+  if (config_.bind_mode != BindMode::Receiver)
+    asio::co_spawn(io_, submitter(conn), [](std::exception_ptr e) { log_exception(e, "smpp submitter"); });
   if (!conn->pending.empty()) {
     auto early = std::move(conn->pending);  // PDUs that came in the same read as bind_resp
     conn->pending.clear();
@@ -301,6 +346,10 @@ awaitable<void> Session::serve(std::shared_ptr<Conn> conn) {
     }
   }
   conn->close();
+  // Submissions without a response go back to the front of the queue, for the next bind.
+  for (auto it = submit_pending_.rbegin(); it != submit_pending_.rend(); ++it)
+    submit_queue_.push_front(std::move(it->second.submission));
+  submit_pending_.clear();
 }
 
 void Session::send(Conn& conn, core::Result<std::string> pdu, std::string_view what) {
@@ -356,12 +405,10 @@ void Session::handle_pdus(const std::shared_ptr<Conn>& conn_ptr, const std::vect
           break;
         }
         if (core::is_delivery_receipt(body.esm_class)) {
-          // A receipt for one of smishd's own replies: never a report. Fire-and-forget to the sink.
+          // A receipt for one of smishd's own replies: never a report.
           ++stats_.receipts;
-          asio::post(sink_exec_, [this, alive = alive_, receipt = std::move(*seg)] {
-            if (*alive) sink_.on_receipt(receipt);
-          });
           send(conn, encode::sm_resp(kDeliverSmResp, kEsmeRok, h.sequence_number, ""), "deliver_sm_resp");
+          if (auto r = parse_receipt(body); r && on_receipt) on_receipt(*r);
           break;
         }
         if (in_flight_ + static_cast<int>(batch.size()) >= config_.max_in_flight) {
@@ -396,8 +443,37 @@ void Session::handle_pdus(const std::shared_ptr<Conn>& conn_ptr, const std::vect
         core::log_warn("smpp_generic_nack", {{"smsc", tag()}, {"seq", h.sequence_number},
                                              {"status", status_name(h.command_status)}});
         break;
-      case kSubmitSmResp:
-        break;  // replies to reporters are fire-and-forget in this version
+      case kSubmitSmResp: {
+        auto it = submit_pending_.find(h.sequence_number);
+        if (it == submit_pending_.end()) break;  // late, after a timeout: already retried
+        Submission sub = std::move(it->second.submission);
+        submit_pending_.erase(it);
+        if (h.command_status == kEsmeRthrottled || h.command_status == kEsmeRmsgqful) {
+          // The SMSC asks us to slow down: keep the reply, pause, retry (SMPP 3.4 §5.1.3).
+          ++stats_.submits_throttled;
+          const int shift = std::min(throttle_streak_++, 6);
+          submit_paused_until_ = Clock::now() + std::chrono::milliseconds(std::min(config_.throttle_backoff_ms << shift, 60000));
+          core::log_info("smpp_submit_throttled", {{"smsc", tag()}, {"seq", h.sequence_number},
+                                                   {"status", status_name(h.command_status)}});
+          submit_queue_.push_front(std::move(sub));
+        } else {
+          throttle_streak_ = 0;
+          SubmitResult r;
+          r.key = std::move(sub.key);
+          r.status = h.command_status;
+          if (h.command_status == kEsmeRok) {
+            ++stats_.submits_ok;
+            if (const auto* b = std::get_if<SmRespBody>(&decoded.pdu.body)) r.message_id = b->message_id;
+          } else {
+            ++stats_.submits_failed;
+            core::log_warn("smpp_submit_failed", {{"smsc", tag()}, {"seq", h.sequence_number},
+                                                  {"status", status_name(h.command_status)}});
+          }
+          if (on_submit_result) on_submit_result(r);
+        }
+        conn.submit_signal.cancel_one();
+        break;
+      }
       default:
         if (!(h.command_id & kRespBit)) {
           // A request an ESME does not serve (submit_sm, bind, ...) in the bound state.
@@ -474,6 +550,60 @@ void Session::drain_sink_queue() {
     });
     // Classification and indicators: after the acknowledgements are on their way.
     sink_.process();
+  }
+}
+
+void Session::submit(Submission submission) {
+  submit_queue_.push_back(std::move(submission));
+  if (conn_) conn_->submit_signal.cancel_one();
+}
+
+awaitable<void> Session::submitter(std::shared_ptr<Conn> conn) {
+  const auto timeout = std::chrono::milliseconds(config_.response_timeout_ms);
+  while (!conn->closed) {
+    const auto now = Clock::now();
+    // A submit_sm without a response in time is given up on this link and retried later.
+    for (auto it = submit_pending_.begin(); it != submit_pending_.end();) {
+      if (now - it->second.sent < timeout) { ++it; continue; }
+      core::log_warn("smpp_submit_timeout", {{"smsc", tag()}, {"seq", it->first}});
+      submit_queue_.push_front(std::move(it->second.submission));
+      it = submit_pending_.erase(it);
+    }
+    const bool paused = now < submit_paused_until_;
+    if (!paused && !stopping_) {
+      while (!submit_queue_.empty() && static_cast<int>(submit_pending_.size()) < config_.submit_window) {
+        Submission sub = std::move(submit_queue_.front());
+        submit_queue_.pop_front();
+        const std::uint32_t seq = next_seq_++;
+        auto pdu = encode::sm(kSubmitSm, seq, sub.body);
+        if (!pdu) {
+          ++stats_.submits_failed;
+          core::log_error("smpp_submit_encode_failed", {{"smsc", tag()}, {"error", pdu.error().detail}});
+          if (on_submit_result) on_submit_result(SubmitResult{sub.key, kEsmeRsyserr, "", false});
+          continue;
+        }
+        ++stats_.submits_sent;
+        submit_pending_.emplace(seq, InFlightSubmit{std::move(sub), now});
+        send(*conn, std::move(pdu), "submit_sm");
+      }
+    }
+    // Sleep until woken (a new submission, a response) or until the next deadline.
+    auto wake = Clock::now() + timeout;
+    if (paused) wake = std::min(wake, submit_paused_until_);
+    conn->submit_signal.expires_at(wake);
+    error_code ec;
+    co_await conn->submit_signal.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+void Session::fail_pending_submits() {
+  // The session is over: whatever was not sent stays in the sink's outbox for the next start.
+  for (auto& [seq, p] : submit_pending_) submit_queue_.push_front(std::move(p.submission));
+  submit_pending_.clear();
+  while (!submit_queue_.empty()) {
+    auto sub = std::move(submit_queue_.front());
+    submit_queue_.pop_front();
+    if (on_submit_result) on_submit_result(SubmitResult{sub.key, kEsmeRsyserr, "", true});
   }
 }
 

@@ -25,9 +25,14 @@ constexpr const char* kCfInbox = "inbox";          // BE64 received_ms + fingerp
 constexpr const char* kCfParts = "parts";          // group key + 0x00 + seq -> segment (concatenation parts)
 constexpr const char* kCfReports = "reports";      // BE64 report id -> report
 constexpr const char* kCfIndicators = "indicators";  // kind + ':' + value -> indicator
+constexpr const char* kCfOutbox = "outbox";        // outbox key -> reply (number sealed)
+constexpr const char* kCfConversations = "conversations";  // reporter pseudonym -> pending two-step report
+constexpr const char* kCfCounters = "counters";    // name -> BE64 value (reply caps per reporter and day)
+constexpr const char* kCfSent = "sent";            // SMSC message_id -> BE64 report id (receipt matching)
 constexpr const char* kSchemaKey = "schema_version";
 
-const std::vector<std::string> kFamilies = {kCfDefault, kCfDedup, kCfInbox, kCfParts, kCfReports, kCfIndicators};
+const std::vector<std::string> kFamilies = {kCfDefault, kCfDedup,  kCfInbox,         kCfParts,    kCfReports,
+                                            kCfIndicators, kCfOutbox, kCfConversations, kCfCounters, kCfSent};
 
 void put_be64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xFF);
@@ -81,6 +86,8 @@ core::Json segment_json(const InboxEntry& e) {
                {"ms", s.received_ms},
                {"udhl", s.udh_length},
                {"country", e.reporter_country}};
+  if (!e.reply_to.empty())
+    j["reply"] = core::Json::binary_t(std::vector<std::uint8_t>(e.reply_to.begin(), e.reply_to.end()));
   if (s.concat)
     j["concat"] = {static_cast<int>(s.concat->source), s.concat->ref, s.concat->total, s.concat->seq};
   return j;
@@ -107,6 +114,7 @@ core::Result<InboxEntry> segment_from(std::string key, std::string_view bytes) {
     s.received_ms = v.at("ms").get<std::int64_t>();
     s.udh_length = v.value("udhl", std::uint8_t{0});
     e.reporter_country = v.value("country", "");
+    if (auto it = v.find("reply"); it != v.end() && it->is_binary()) e.reply_to.assign(it->get_binary().begin(), it->get_binary().end());
     if (auto it = v.find("concat"); it != v.end()) {
       core::ConcatInfo c;
       c.source = static_cast<core::ConcatSource>((*it)[0].get<int>());
@@ -118,6 +126,35 @@ core::Result<InboxEntry> segment_from(std::string key, std::string_view bytes) {
     return e;
   } catch (const std::exception& ex) {
     return make_error(ErrorCode::Corruption, std::string("inbox entry: ") + ex.what());
+  }
+}
+
+core::Json outbox_json(const OutboxEntry& o) {
+  return core::Json{{"report", o.report_id}, {"reporter", o.reporter},
+                    {"dest", core::Json::binary_t(std::vector<std::uint8_t>(o.dest_sealed.begin(), o.dest_sealed.end()))},
+                    {"kind", o.kind}, {"lang", o.language}, {"text", o.text}, {"created", o.created_ms},
+                    {"attempts", o.attempts}, {"next", o.next_attempt_ms}};
+}
+
+core::Result<OutboxEntry> outbox_from(std::string key, std::string_view bytes) {
+  auto j = core::decode_binary(bytes);
+  if (!j) return j.error();
+  try {
+    OutboxEntry o;
+    o.key = std::move(key);
+    o.report_id = j->at("report").get<std::uint64_t>();
+    o.reporter = j->at("reporter").get<std::string>();
+    const auto& d = j->at("dest").get_binary();
+    o.dest_sealed.assign(d.begin(), d.end());
+    o.kind = j->at("kind").get<std::string>();
+    o.language = j->at("lang").get<std::string>();
+    o.text = j->at("text").get<std::string>();
+    o.created_ms = j->at("created").get<std::int64_t>();
+    o.attempts = j->at("attempts").get<int>();
+    o.next_attempt_ms = j->at("next").get<std::int64_t>();
+    return o;
+  } catch (const std::exception& ex) {
+    return make_error(ErrorCode::Corruption, std::string("outbox entry: ") + ex.what());
   }
 }
 
@@ -280,14 +317,75 @@ class RocksStore final : public Store {
       batch.Delete(cf_[kCfInbox], key);
       batch.Delete(cf_[kCfParts], key);
     }
-    // Not synced: the inbox entries it consumes are deleted in the same batch, so a crash before
-    // the WAL reaches the disk replays them and the step is redone (at-least-once, idempotent).
-    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    for (const auto& o : c.outbox_put) batch.Put(cf_[kCfOutbox], o.key, core::encode_binary(outbox_json(o)));
+    for (const auto& key : c.outbox_delete) batch.Delete(cf_[kCfOutbox], key);
+    for (const auto& conv : c.conversations_put)
+      batch.Put(cf_[kCfConversations], conv.reporter,
+                core::encode_binary(core::Json{{"report", conv.report_id}, {"lang", conv.language}, {"expires", conv.expires_ms}}));
+    for (const auto& reporter : c.conversations_delete) batch.Delete(cf_[kCfConversations], reporter);
+    for (const auto& [name, value] : c.counters) {
+      std::string be;
+      put_be64(be, static_cast<std::uint64_t>(value));
+      batch.Put(cf_[kCfCounters], name, be);
+    }
+    for (const auto& [message_id, report] : c.sent) {
+      std::string be;
+      put_be64(be, report);
+      batch.Put(cf_[kCfSent], message_id, be);
+    }
+    // Not synced by default: the inbox entries it consumes are deleted in the same batch, so a
+    // crash before the WAL reaches the disk replays them and the step is redone (at-least-once).
+    rocksdb::WriteOptions wo;
+    wo.sync = c.sync;
+    auto s = db_->Write(wo, &batch);
     if (!s.ok()) return io_error(s, "commit");
     return {};
   }
 
   std::uint64_t next_report_id() override { return next_report_id_++; }
+
+  core::Result<std::vector<OutboxEntry>> outbox() override {
+    std::vector<OutboxEntry> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfOutbox]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto o = outbox_from(it->key().ToString(), it->value().ToStringView());
+      if (!o) return o.error();
+      out.push_back(std::move(*o));
+    }
+    if (!it->status().ok()) return io_error(it->status(), "outbox scan");
+    return out;
+  }
+
+  core::Result<std::optional<Conversation>> get_conversation(const std::string& reporter) override {
+    std::string bytes;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfConversations], reporter, &bytes);
+    if (s.IsNotFound()) return std::optional<Conversation>{};
+    if (!s.ok()) return io_error(s, "conversation read");
+    auto j = core::decode_binary(bytes);
+    if (!j) return j.error();
+    Conversation c;
+    c.reporter = reporter;
+    c.report_id = j->value("report", std::uint64_t{0});
+    c.language = j->value("lang", "");
+    c.expires_ms = j->value("expires", std::int64_t{0});
+    return std::optional<Conversation>(std::move(c));
+  }
+
+  core::Result<std::int64_t> get_counter(const std::string& name) override {
+    std::string bytes;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfCounters], name, &bytes);
+    if (s.IsNotFound()) return std::int64_t{0};
+    if (!s.ok()) return io_error(s, "counter read");
+    return static_cast<std::int64_t>(get_be64(bytes));
+  }
+
+  core::Result<std::optional<std::uint64_t>> get_sent(const std::string& message_id) override {
+    std::string bytes;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfSent], message_id, &bytes);
+    if (s.IsNotFound()) return std::optional<std::uint64_t>{};
+    if (!s.ok()) return io_error(s, "sent read");
+    return std::optional<std::uint64_t>(get_be64(bytes));
+  }
 
   core::Result<std::optional<core::Report>> get_report(std::uint64_t id) override {
     std::string key, bytes;

@@ -188,3 +188,51 @@ TEST_SUITE("app/pipeline") {
     CHECK((*domain)->status == core::IndicatorStatus::Listed);
   }
 }
+
+namespace {
+
+/// Collects what the pipeline would send; the test answers for the SMSC.
+struct RecordingTransport final : app::ReplyTransport {
+  std::vector<gateway::Submission> sent;
+  void send(std::vector<gateway::Submission> parts) override {
+    for (auto& p : parts) sent.push_back(std::move(p));
+  }
+};
+
+app::PipelineOptions with_replies() {
+  app::PipelineOptions o;
+  auto t = app::ReplyTemplates::load((test::source_dir() / "configs" / "replies.yaml").string());
+  REQUIRE(t.has_value());
+  o.templates = std::make_shared<const app::ReplyTemplates>(std::move(*t));
+  return o;
+}
+
+}  // namespace
+
+TEST_SUITE("app/pipeline/replies") {
+  TEST_CASE("two-step conversations of several reporters interleaved each complete their own report") {
+    Fixture f(with_replies());
+    RecordingTransport transport;
+    f.pipeline->set_reply_transport(&transport);
+    const auto now = core::to_unix_ms(f.clock.now());
+    auto deliver = [&](const char* reporter, const std::string& text, int i) {
+      std::vector<core::InboundSegment> in{segment(reporter, 8, text::encode_ucs2(text), {}, now + i)};
+      f.pipeline->accept(in);
+      f.pipeline->process();
+    };
+    deliver("37120000501", "Jūsu paka aizkavēta. Samaksājiet 1,99 EUR: latvijas-pasts-lv.top/pay", 1);
+    deliver("79000000501", "Ваш аккаунт Госуслуг заблокирован. Подтвердите данные: gosuslugi-verify.top", 2);
+    deliver("447400900501", "Your bank account is suspended. Verify now at bank-secure-check.top/login", 3);
+    deliver("37120000501", "+371 29999955", 4);
+    deliver("79000000501", "Звонок +7 900 000-99-55", 5);
+    deliver("447400900501", "HSBC-ALERT", 6);
+    std::map<std::string, std::string> senders;
+    for (const auto& r : f.reports()) senders[r.reporter_country] = r.reported_sender;
+    CHECK(f.reports().size() == 3);
+    CHECK(senders["LV"] == "+37129999955");
+    CHECK(senders["RU"] == "+79000009955");
+    CHECK(senders["GB"] == "HSBC-ALERT");
+    CHECK(f.pipeline->stats().sender_answers == 3);
+    CHECK(transport.sent.size() >= 6);  // one submission per part: the UCS2 questions take two
+  }
+}

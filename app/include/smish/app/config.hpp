@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "smish/app/replies.hpp"
 #include "smish/blocklist/export.hpp"
 #include "smish/blocklist/policy.hpp"
 #include "smish/classifier/classify.hpp"
@@ -38,6 +39,7 @@ struct Config {
   blocklist::ExportConfig exporter;      ///< section `export`
   LogConfig log;
   DaemonConfig daemon;
+  ReplyConfig replies;
   std::string source;                    ///< the file it came from ("" for defaults)
 };
 

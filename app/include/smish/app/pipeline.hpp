@@ -7,12 +7,14 @@
 #include <memory>
 #include <string>
 
+#include "smish/app/replies.hpp"
 #include "smish/blocklist/policy.hpp"
 #include "smish/classifier/classify.hpp"
 #include "smish/classifier/extract.hpp"
 #include "smish/core/clock.hpp"
 #include "smish/core/json.hpp"
 #include "smish/core/report_sink.hpp"
+#include "smish/gateway/session.hpp"
 #include "smish/gateway/text.hpp"
 #include "smish/storage/pseudonym.hpp"
 #include "smish/storage/store.hpp"
@@ -28,6 +30,17 @@ struct PipelineOptions {
   std::int64_t max_pending_bytes = 64LL << 20; ///< bound on their user-data octets
   std::string default_region = "LV";
   std::size_t batch = 256;  ///< inbox entries per processing commit
+  ReplyConfig replies;
+  std::shared_ptr<const ReplyTemplates> templates;   ///< null: no replies
+  std::vector<std::string> service_numbers{"12250"}; ///< smishd's own numbers: never replied to
+};
+
+/// Where replies go: the daemon hands them to a bound session on its I/O thread.
+class ReplyTransport {
+ public:
+  virtual ~ReplyTransport() = default;
+  /// Queues the parts of one reply. Each ends in one Pipeline::on_submit_result call.
+  virtual void send(std::vector<gateway::Submission> parts) = 0;
 };
 
 /// Counters (read on the I/O thread).
@@ -35,6 +48,9 @@ struct PipelineStats {
   std::uint64_t accepted = 0, duplicates = 0, store_failures = 0;
   std::uint64_t reports = 0, gap_reports = 0, early_gap_reports = 0, receipts = 0, process_failures = 0;
   std::uint64_t pending_parts = 0, pending_bytes = 0;  ///< after the last sweep
+  std::uint64_t replies_queued = 0, replies_sent = 0, replies_failed = 0, replies_dropped = 0, replies_retried = 0;
+  std::uint64_t replies_capped = 0, replies_suppressed = 0, sender_answers = 0;
+  std::uint64_t receipts_matched = 0, receipts_unmatched = 0;
   std::map<std::string, std::uint64_t> by_label, by_category;
 };
 
@@ -69,13 +85,34 @@ class Pipeline final : public core::ReportSink {
   void process() override;
   void on_receipt(const core::InboundSegment& receipt) override;
 
+  /// Replies leave through `transport` (may be null: replies stay in the outbox).
+  void set_reply_transport(ReplyTransport* transport) { transport_ = transport; }
+  /// The outcome of one reply part (the session's on_submit_result, posted to this thread).
+  void on_submit_result(const gateway::SubmitResult& result);
+  /// A delivery receipt: matched to the reply it confirms and counted.
+  void on_delivery_receipt(const gateway::Receipt& receipt);
+
   const PipelineStats& stats() const { return stats_; }
 
  private:
+  /// A report being made, with what only the processing step knows.
+  struct Made {
+    core::Report report;
+    std::string reply_to;  ///< sealed number, from the inbox entry
+  };
+  struct InFlightReply {
+    storage::OutboxEntry entry;
+    int parts_left = 0;
+    bool failed = false, retry = false;
+    std::vector<std::string> message_ids;
+  };
   core::Status process_singles();
   core::Status process_groups();
-  core::Status commit_reports(std::vector<core::Report> reports, std::vector<std::string> consumed);
-  core::Report make_report(const std::vector<storage::InboxEntry>& parts, std::string text, std::uint32_t flags);
+  core::Status commit_reports(std::vector<Made> made, std::vector<std::string> consumed);
+  Made make_report(const std::vector<storage::InboxEntry>& parts, std::string text, std::uint32_t flags);
+  void dispatch(const storage::OutboxEntry& entry);
+  void dispatch_due();
+  bool repliable(const std::string& number, const core::SmppAddress& source) const;
 
   storage::Store& store_;
   const storage::Pseudonymizer& pseudonymizer_;
@@ -84,6 +121,8 @@ class Pipeline final : public core::ReportSink {
   PipelineOptions options_;
   const core::Clock& clock_;
   PipelineStats stats_;
+  ReplyTransport* transport_ = nullptr;
+  std::map<std::string, InFlightReply> in_flight_replies_;
 };
 
 }  // namespace smish::app

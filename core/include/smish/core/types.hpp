@@ -120,6 +120,7 @@ struct Report {
   Extraction extraction;
   Verdict verdict;
   std::optional<Label> analyst_label;
+  std::string reported_sender;        ///< the scammer's number or sender ID, from the two-step conversation
 };
 
 /// Indicator kinds, each with its key prefix in storage and export.

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,8 +20,8 @@
 
 namespace smish::gateway {
 
-/// How to bind.
-enum class BindMode { Transceiver, Receiver };
+/// How to bind. A transmitter bind only sends replies (beside a receiver bind).
+enum class BindMode { Transceiver, Receiver, Transmitter };
 std::string_view to_string(BindMode mode);
 
 /// One SMSC (config section `smsc`).
@@ -45,8 +47,33 @@ struct SmscConfig {
   int drain_timeout_ms = 3000;            ///< Default: 3000. On stop, how long to wait for in-flight storage before unbinding.
   std::uint32_t temp_error_status = 0x64; ///< Default: 0x64 ESME_RX_T_APPN. Status for "store failed, retry later".
   std::uint32_t perm_error_status = 0x65; ///< Default: 0x65 ESME_RX_P_APPN. Status for a malformed message.
+  int submit_window = 10;                 ///< Default: 10. submit_sm awaiting their response at once.
+  int throttle_backoff_ms = 1000;         ///< Default: 1000. Pause after ESME_RTHROTTLED/ESME_RMSGQFUL; doubles to 60 s.
   text::TextOptions text;                 ///< gsm7_packed, dcs0_override (keys gsm7_packed, dcs0_charset).
 };
+
+/// A reply to send (submit_sm), identified by its outbox key.
+struct Submission {
+  std::string key;         ///< the outbox entry it comes from
+  smpp::SmBody body;       ///< one part; a long reply is several submissions
+};
+
+/// The outcome of one submission: command_status of submit_sm_resp (or kEsmeRsyserr when the
+/// link dropped before it), and the SMSC's message_id on success.
+struct SubmitResult {
+  std::string key;
+  std::uint32_t status = 0;
+  std::string message_id;
+  bool retryable = false;  ///< the submission may be tried again later (link lost, timeout)
+};
+
+/// A delivery receipt for one of smishd's replies (SMPP 3.4 Appendix B).
+struct Receipt {
+  std::string message_id;  ///< receipted_message_id TLV, else "id:" in the text
+  std::string state;       ///< "DELIVRD", "UNDELIV", ... ("stat:" in the text)
+};
+/// Parses a receipt deliver_sm's user data and TLVs; nullopt when it names no message id.
+std::optional<Receipt> parse_receipt(const smpp::SmBody& body);
 
 /// Counters a session keeps. Read on the I/O thread.
 struct SessionStats {
@@ -55,6 +82,7 @@ struct SessionStats {
   std::uint64_t overload_temp = 0;  ///< temporary status because max_in_flight was reached
   std::uint64_t generic_nacks_sent = 0, decode_errors = 0, enquire_links_sent = 0, enquire_links_answered = 0;
   std::uint64_t store_batches = 0;  ///< synced writes; fewer than socket reads under load (group commit)
+  std::uint64_t submits_sent = 0, submits_ok = 0, submits_throttled = 0, submits_failed = 0;
 };
 
 /// One ESME bind to one SMSC, run as a coroutine on a single-threaded io_context (the I/O thread).
@@ -81,8 +109,22 @@ class Session {
   /// Segments handed to the sink and not yet answered.
   int in_flight() const { return in_flight_; }
 
+  /// Queues a submit_sm. Sent while bound as transceiver or transmitter, at most submit_window at
+  /// once; ESME_RTHROTTLED and ESME_RMSGQFUL put it back in the queue and pause sending with a
+  /// doubling backoff. Every submission ends in exactly one on_submit_result call.
+  void submit(Submission submission);
+  /// Submissions queued or awaiting their response.
+  std::size_t submit_backlog() const { return submit_queue_.size() + submit_pending_.size(); }
+  /// True when this bind sends replies (transceiver or transmitter); can_submit() when also bound.
+  bool submits() const { return config_.bind_mode != BindMode::Receiver; }
+  bool can_submit() const { return bound_ && submits(); }
+
   /// Called with true when a bind succeeds and false when the link is lost.
   std::function<void(bool)> on_bind_state;
+  /// Called on the I/O thread with each submission's outcome.
+  std::function<void(const SubmitResult&)> on_submit_result;
+  /// Called on the I/O thread with each delivery receipt (after it was acknowledged).
+  std::function<void(const Receipt&)> on_receipt;
 
  private:
   struct Conn;
@@ -92,6 +134,8 @@ class Session {
   asio::awaitable<void> writer(std::shared_ptr<Conn> conn);
   asio::awaitable<void> keepalive(std::shared_ptr<Conn> conn);
   asio::awaitable<void> drain_and_unbind(std::shared_ptr<Conn> conn);
+  asio::awaitable<void> submitter(std::shared_ptr<Conn> conn);
+  void fail_pending_submits();
   void handle_pdus(const std::shared_ptr<Conn>& conn, const std::vector<std::string>& pdus);
   void submit_to_sink(const std::shared_ptr<Conn>& conn, std::vector<core::InboundSegment> batch,
                       std::vector<std::uint32_t> seqs);
@@ -114,6 +158,16 @@ class Session {
   std::size_t endpoint_ = 0;
   int in_flight_ = 0;
   SessionStats stats_;
+
+  // Replies: queued, then in flight by sequence number (I/O thread only).
+  std::deque<Submission> submit_queue_;
+  struct InFlightSubmit {
+    Submission submission;
+    std::chrono::steady_clock::time_point sent;
+  };
+  std::map<std::uint32_t, InFlightSubmit> submit_pending_;
+  std::chrono::steady_clock::time_point submit_paused_until_{};
+  int throttle_streak_ = 0;
 
   // Batches waiting for the sink executor; shared between the two threads under mutex_.
   std::mutex mutex_;

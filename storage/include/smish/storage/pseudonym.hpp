@@ -20,6 +20,13 @@ class Pseudonymizer {
   /// Lowercase hex of HMAC-SHA-256(key, number), truncated to 128 bits ("p:" + 32 hex digits).
   std::string pseudonym(std::string_view number) const;
 
+  /// Seals `plain` with AES-256-GCM under a key derived from the pseudonym key (HMAC-SHA-256 of a
+  /// fixed label): nonce || ciphertext || tag. For the reply outbox, which must survive a restart
+  /// but must not hold a reporter's number in the clear.
+  std::string seal(std::string_view plain) const;
+  /// Opens what seal() made; Corruption when it was altered or sealed under another key.
+  core::Result<std::string> open(std::string_view sealed) const;
+
  private:
   explicit Pseudonymizer(std::string key) : key_(std::move(key)) {}
   std::string key_;

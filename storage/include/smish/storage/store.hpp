@@ -37,6 +37,29 @@ struct InboxEntry {
   std::string key;               ///< storage key, opaque
   core::InboundSegment segment;  ///< source.addr is the reporter pseudonym, never the number
   std::string reporter_country;
+  std::string reply_to;          ///< the reporter's number sealed for the reply; empty: no reply possible
+};
+
+/// A reply waiting to be sent or acknowledged by the SMSC.
+struct OutboxEntry {
+  std::string key;               ///< unique, ordered by creation
+  std::uint64_t report_id = 0;
+  std::string reporter;          ///< pseudonym
+  std::string dest_sealed;       ///< the reporter's number, sealed (Pseudonymizer::seal)
+  std::string kind;              ///< thanks | ask_sender | sender_thanks
+  std::string language;
+  std::string text;
+  std::int64_t created_ms = 0;
+  int attempts = 0;
+  std::int64_t next_attempt_ms = 0;
+};
+
+/// A two-step report waiting for the reporter to name the sender.
+struct Conversation {
+  std::string reporter;          ///< pseudonym (the key)
+  std::uint64_t report_id = 0;
+  std::string language;
+  std::int64_t expires_ms = 0;
 };
 
 /// Everything one processing step changes, applied as one atomic WriteBatch.
@@ -44,6 +67,13 @@ struct Commit {
   std::vector<core::Report> reports;
   std::vector<core::Indicator> indicators;
   std::vector<std::string> consumed;   ///< inbox keys turned into the reports above
+  std::vector<OutboxEntry> outbox_put;
+  std::vector<std::string> outbox_delete;
+  std::vector<Conversation> conversations_put;
+  std::vector<std::string> conversations_delete;  ///< reporter pseudonyms
+  std::vector<std::pair<std::string, std::int64_t>> counters;  ///< named counters set to a value
+  std::vector<std::pair<std::string, std::uint64_t>> sent;     ///< SMSC message_id -> report id
+  bool sync = false;                   ///< fsync the WAL (the outbox after a reply is acknowledged)
 };
 
 /// Store over one RocksDB database. Not thread-safe: one thread (the daemon's I/O thread) uses it.
@@ -73,6 +103,13 @@ class Store {
   virtual core::Status commit(const Commit& commit) = 0;
   /// A new report id (monotonic, starting at 1).
   virtual std::uint64_t next_report_id() = 0;
+  /// Every reply in the outbox, oldest first.
+  virtual core::Result<std::vector<OutboxEntry>> outbox() = 0;
+  virtual core::Result<std::optional<Conversation>> get_conversation(const std::string& reporter) = 0;
+  /// A named counter (0 when never set).
+  virtual core::Result<std::int64_t> get_counter(const std::string& name) = 0;
+  /// The report a reply with this SMSC message_id belongs to.
+  virtual core::Result<std::optional<std::uint64_t>> get_sent(const std::string& message_id) = 0;
 
   // ---- Reads ----
   virtual core::Result<std::optional<core::Report>> get_report(std::uint64_t id) = 0;
