@@ -23,6 +23,7 @@ expected=$(grep -c '^{' "$CORPUS")
 deadline=$((SECONDS + 60))
 stored=0
 while ((SECONDS < deadline)); do
+  kill -0 "$smishd" 2>/dev/null || fail "smishd exited early"
   stored=$("$SMISHCTL" --config "$WORK/smishd.yaml" --json stats 2>/dev/null |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["reports"])' 2>/dev/null || echo 0)
   ((stored >= expected)) && break
@@ -35,6 +36,8 @@ kill -TERM "$smishd"
 wait_pid "$smishd" 10 || fail "smishd did not stop within 10 s of SIGTERM"
 [[ $WAIT_RC -eq 0 ]] || fail "smishd exited $WAIT_RC"
 grep -q 'event=smpp_unbound' "$WORK/smishd.log" || fail "smishd did not unbind on SIGTERM"
+
+! grep -q 'it-pass' "$WORK/smishd.log" || fail "the bind password appears in smishd's log"
 
 kill -TERM "$sim"
 wait_pid "$sim" 10 || fail "smsc-sim did not stop"

@@ -60,6 +60,8 @@ classifier:
 export:
   out_dir: $WORK/export
   interval_s: 0
+replies:
+  templates_file: $2/configs/replies.yaml
 YAML
   printf 'integration-test-pseudonym-key-0001\n' >"$WORK/pseudonym.key"
 }

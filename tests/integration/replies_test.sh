@@ -7,7 +7,7 @@ SIM=$1 SMISHD=$2 SMISHCTL=$3 SRC=$4
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 write_config smishd.yaml "$SRC"
-printf 'replies:\n  templates_file: %s/configs/replies.yaml\n  max_per_day: 3\n' "$SRC" >>smishd.yaml
+sed -i 's/^replies:$/replies:\n  max_per_day: 3/' smishd.yaml
 
 cat >first.jsonl <<'JSONL'
 {"src": "+37120000501", "dst": "12250", "text": "Jūsu paka aizkavēta. Samaksājiet 1,99 EUR: latvijas-pasts-lv.top/pay", "coding": "ucs2"}

@@ -73,6 +73,7 @@ smishd=$LAST_PID
 deadline=$((SECONDS + 30))
 stored=0
 while ((SECONDS < deadline)); do
+  kill -0 "$smishd" 2>/dev/null || fail "smishd exited early"
   stored=$("$SMISHCTL" --config smishd.yaml --json stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["reports"])' 2>/dev/null || echo 0)
   ((stored >= 12)) && break
   sleep 0.2
