@@ -202,11 +202,14 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
   f.push_back(string_field("classifier.rules_dir", c.classify.rules_dir, 4096, "directory of rules/<lang>.yaml"));
   f.push_back(double_field("classifier.scam_threshold", c.classify.scam_threshold, 0.0, 1.0, "score at or above it: label scam"));
   f.push_back(double_field("classifier.spam_threshold", c.classify.spam_threshold, 0.0, 1.0, "advertising score at or above it: label spam"));
+  f.push_back(string_field("classifier.model_file", c.classify.model_file, 4096, "trained model from smishctl train; empty: rules only"));
   f.push_back(Field{"classifier.default_region", "region for numbers when the reporter's is unknown", false, false,
                     [&c](const std::string& v) { auto e = check_region(v); if (e.empty()) c.extract.default_region = v; return e; },
                     nullptr, [&c] { return quoted(c.extract.default_region); }});
   f.push_back(list_field("classifier.fallback_regions", c.extract.fallback_regions, "regions tried after the reporter's", check_region));
   f.push_back(list_field("classifier.service_numbers", c.extract.service_numbers, "the report number(s) itself; never an indicator"));
+  c.extract.brands_file = "configs/brands.yaml";  // smishd's default; the library's own is none
+  f.push_back(string_field("classifier.brands_file", c.extract.brands_file, 4096, "protected brands: legitimate domains, sender IDs, short codes; look-alikes are flagged"));
   // blocklist
   f.push_back(int_field("blocklist.min_reporters", c.blocklist.min_reporters, 1, 1000, "distinct reporters needed within the window to list"));
   f.push_back(int_field<std::int64_t>("blocklist.window_h", c.blocklist.window_h, 1, 24 * 365, "window the reporters are counted in"));
@@ -218,6 +221,15 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
   // export
   f.push_back(string_field("export.out_dir", c.exporter.out_dir, 4096, "where the blocklist files are published"));
   f.push_back(int_field<std::int64_t>("export.interval_s", c.exporter.interval_s, 0, 86400, "how often smishd exports (0: never; smishctl export still works)"));
+  f.push_back(string_field("export.signing_key_file", c.exporter.signing_key_file, 4096, "PEM Ed25519 key signing manifest.json (empty: unsigned)"));
+  f.push_back(double_field("export.max_change_fraction", c.exporter.max_change_fraction, 0.0, 1000.0, "circuit breaker: refuse a change of more than this fraction of the entries"));
+  f.push_back(int_field<std::int64_t>("export.breaker_min_changes", c.exporter.breaker_min_changes, 0, 1000000000, "...once at least this many entries change (small lists change by large fractions)"));
+  f.push_back(int_field<std::int64_t>("export.keep_serials", c.exporter.keep_serials, 1, 1000, "serial directories kept; deltas are offered from each"));
+  f.push_back(string_field("export.rpz_zone", c.exporter.rpz_zone, 200, "origin of rpz.zone (the DNS firewall's policy zone)"));
+  f.push_back(string_field("export.serve_listen", c.exporter.serve_listen, 256, "pull endpoint host:port, e.g. 127.0.0.1:8080 (empty: off)"));
+  f.push_back(string_field("export.bearer_token_file", c.exporter.bearer_token_file, 4096, "file with the pull endpoint's bearer token (needed beyond loopback)"));
+  f.push_back(string_field("export.tls_cert_file", c.exporter.tls_cert_file, 4096, "PEM certificate chain: serve HTTPS (empty: plain HTTP)"));
+  f.push_back(string_field("export.tls_key_file", c.exporter.tls_key_file, 4096, "PEM private key of tls_cert_file"));
   // replies
   f.push_back(bool_field("replies.enabled", c.replies.enabled, "thank reporters and ask for the sender when the forward lacks it"));
   f.push_back(string_field("replies.templates_file", c.replies.templates_file, 4096, "reply texts per language"));

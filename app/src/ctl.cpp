@@ -10,11 +10,13 @@
 #include <fmt/format.h>
 
 #include "args.hpp"
+#include "ctl_commands.hpp"
 #include "ctl_common.hpp"
 #include "smish/app/config.hpp"
 #include "smish/app/main.hpp"
 #include "smish/app/pipeline.hpp"
 #include "smish/blocklist/export.hpp"
+#include "smish/classifier/model.hpp"
 #include "smish/core/clock.hpp"
 #include "smish/core/json.hpp"
 
@@ -30,8 +32,12 @@ constexpr const char* kHelp =
     "  lookup VALUE                    a number (any format), URL or domain: status and counts\n"
     "  stats                           reports by label and category\n"
     "  top numbers|domains|hosts|urls [--limit N]   indicators with the most distinct reporters\n"
-    "  export --out DIR                write the blocklists (numbers.csv, domains.txt, ...) once\n"
-    "  analyze [--input FILE]          JSONL {\"id\",\"text\"[,\"src\",\"region\"]} in, one verdict a line out\n"
+    "  export [--out DIR] [--force] [--dry-run]   publish the blocklists once (a new serial);\n"
+    "                                  --dry-run prints the diff against the current serial, --force\n"
+    "                                  publishes past the circuit breaker (exit 3 when it refuses)\n"
+    "  analyze [--input FILE] [--model MODEL]   JSONL {\"id\",\"text\"[,\"src\",\"region\"]} in, one verdict a line out\n"
+    "  train --input FILE... --out MODEL [--seed N] [--epochs N]   train a model on labelled JSONL\n"
+    "  eval --input FILE... [--model MODEL | --folds K] [--split test|train]   precision, recall, F1\n"
     "\n"
     "Reads the database through a RocksDB secondary instance: safe while smishd runs.\n"
     "Exit: 0 found or done, 1 not found, 2 usage or configuration error.\n";
@@ -310,23 +316,55 @@ int cmd_top(Ctx& ctx, const Args& a) {
 }
 
 int cmd_export(Ctx& ctx, const Args& a) {
+  constexpr int kRefused = 3;  // the circuit breaker held the export back
   if (auto out = a.get("out")) ctx.config.exporter.out_dir = *out;
+  blocklist::ExportOptions opts;
+  opts.force = a.has("force");
+  opts.dry_run = a.has("dry-run");
+  auto exporter = blocklist::Exporter::create(ctx.config.blocklist, ctx.config.exporter);
+  if (!exporter) {
+    std::cerr << "smishctl: export: " << exporter.error().message() << "\n";
+    return kUsage;
+  }
   if (int rc = open_store(ctx); rc != kFound) return rc;
-  auto r = blocklist::export_blocklists(*ctx.store, ctx.config.blocklist, ctx.config.exporter,
-                                        core::to_unix_ms(core::SystemClock::instance().now()));
+  auto r = (*exporter)->run(*ctx.store, core::to_unix_ms(core::SystemClock::instance().now()), opts);
   if (!r) {
     std::cerr << "smishctl: export: " << r.error().message() << "\n";
     return kUsage;
   }
+  const int rc = r->outcome == blocklist::ExportOutcome::Refused ? kRefused : kFound;
   if (ctx.json) {
-    std::cout << core::Json{{"serial", r->serial}, {"numbers", r->numbers}, {"domains", r->domains},
-                            {"hosts", r->hosts}, {"urls", r->urls}, {"files", r->files}}.dump() << "\n";
-  } else {
-    std::cout << fmt::format("export serial {}: {} numbers, {} domains, {} hosts, {} URLs\n", r->serial, r->numbers,
-                             r->domains, r->hosts, r->urls);
-    for (const auto& f : r->files) std::cout << "  " << f << "\n";
+    core::Json j{{"outcome", blocklist::to_string(r->outcome)}, {"serial", r->serial},
+                 {"previous_serial", r->previous_serial}, {"numbers", r->numbers}, {"sender_ids", r->sender_ids},
+                 {"domains", r->domains}, {"hosts", r->hosts}, {"urls", r->urls}, {"allowlisted", r->allowlisted},
+                 {"withheld_protected", r->protected_skipped}, {"withheld_invalid", r->invalid_skipped},
+                 {"added", r->delta.added()}, {"removed", r->delta.removed()}, {"files", r->files}};
+    if (!r->refusal.empty()) j["refusal"] = r->refusal;
+    std::cout << j.dump() << "\n";
+    if (opts.dry_run)
+      for (const auto& e : r->delta.entries) {
+        const auto [kind, value] = blocklist::split_key(e.key);
+        core::Json d{{"op", e.added ? "add" : "remove"}, {"kind", kind}, {"value", value}};
+        if (!e.added) d["reason"] = blocklist::to_string(e.reason);
+        std::cout << d.dump(-1, ' ', false, core::Json::error_handler_t::replace) << "\n";
+      }
+    return rc;
   }
-  return kFound;
+  std::cout << fmt::format("export {} serial {}: {} numbers, {} sender ids, {} domains, {} hosts, {} URLs "
+                           "({} added, {} removed since serial {})\n",
+                           blocklist::to_string(r->outcome), r->serial, r->numbers, r->sender_ids, r->domains,
+                           r->hosts, r->urls, r->delta.added(), r->delta.removed(), r->previous_serial);
+  if (!r->refusal.empty())
+    std::cout << (r->outcome == blocklist::ExportOutcome::Refused ? "refused: " : "would be refused: ") << r->refusal
+              << (opts.force ? "" : " (--force publishes anyway)") << "\n";
+  if (r->protected_skipped + r->invalid_skipped > 0)
+    std::cout << fmt::format("withheld: {} protected, {} invalid\n", r->protected_skipped, r->invalid_skipped);
+  if (opts.dry_run)
+    for (const auto& e : r->delta.entries)
+      std::cout << (e.added ? "+ " : "- ") << e.key << (e.added ? "" : fmt::format("  ({})", blocklist::to_string(e.reason)))
+                << "\n";
+  for (const auto& f : r->files) std::cout << "  " << f << "\n";
+  return rc;
 }
 
 int cmd_analyze(Ctx& ctx, const Args& a) {
@@ -335,8 +373,14 @@ int cmd_analyze(Ctx& ctx, const Args& a) {
     std::cerr << "smishctl: rules: " << rules.error().detail << "\n";
     return kUsage;
   }
+  if (auto path = a.get("model")) ctx.config.classify.model_file = *path;
+  auto model = classifier::load_configured_model(ctx.config.classify);
+  if (!model) {
+    std::cerr << "smishctl: model: " << model.error().detail << "\n";
+    return kUsage;
+  }
   classifier::Extractor extractor(ctx.config.extract);
-  classifier::Classifier classifier(*rules, ctx.config.classify);
+  classifier::Classifier classifier(*rules, ctx.config.classify, *model);
   std::ifstream file;
   std::istream* in = &std::cin;
   if (auto path = a.get("input"); path && *path != "-") {
@@ -379,13 +423,16 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"reports", cmd_reports}, {"report", cmd_report}, {"lookup", cmd_lookup}, {"stats", cmd_stats},
       {"top", cmd_top},         {"export", cmd_export}, {"analyze", cmd_analyze},
+      {"train", cmd_train},     {"eval", cmd_eval},
   };
   return table;
 }
 
 /// Options that take a value, for every command.
-const std::set<std::string> kValued = {"config", "set", "db", "limit", "label", "category", "contains", "out", "input"};
-const std::set<std::string> kFlags = {"help", "json"};
+const std::set<std::string> kValued = {"config", "set", "db", "limit", "label", "category", "contains", "out", "input",
+                                       "model", "folds", "seed", "split", "group", "epochs", "evidence-weight",
+                                       "hash-bits"};
+const std::set<std::string> kFlags = {"help", "json", "force", "dry-run"};
 
 }  // namespace
 

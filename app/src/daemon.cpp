@@ -9,6 +9,8 @@
 #include "smish/app/main.hpp"
 #include "smish/app/pipeline.hpp"
 #include "smish/blocklist/export.hpp"
+#include "smish/blocklist/pull_server.hpp"
+#include "smish/classifier/model.hpp"
 #include "smish/core/asio.hpp"
 #include "smish/core/log.hpp"
 #include "smish/gateway/session.hpp"
@@ -92,13 +94,23 @@ int smishd_main(int argc, char** argv) {
     std::cerr << "smishd: rules: " << rules.error().detail << "\n";
     return 2;
   }
+  auto model = classifier::load_configured_model(config->classify);  // null: rules only
+  if (!model) {
+    std::cerr << "smishd: model: " << model.error().detail << "\n";
+    return 2;
+  }
   auto store = storage::Store::open(config->storage, storage::OpenMode::ReadWrite);
   if (!store) {
     std::cerr << "smishd: storage: " << store.error().detail << "\n";
     return 2;
   }
+  auto exporter = blocklist::Exporter::create(config->blocklist, config->exporter);  // loads the signing key
+  if (!exporter) {
+    std::cerr << "smishd: export: " << exporter.error().detail << "\n";
+    return 2;
+  }
   classifier::Extractor extractor(config->extract);
-  classifier::Classifier classifier(*rules, config->classify);
+  classifier::Classifier classifier(*rules, config->classify, *model);
   PipelineOptions popts;
   popts.text_by_smsc[config->smsc.name] = config->smsc.text;
   popts.policy = config->blocklist;
@@ -128,6 +140,17 @@ int smishd_main(int argc, char** argv) {
   asio::io_context io(1);
   asio::io_context work(1);
   auto work_guard = asio::make_work_guard(work);
+  // The pull endpoint serves the export's files from the storage thread, between exports.
+  std::unique_ptr<blocklist::PullServer> pull;
+  if (!config->exporter.serve_listen.empty()) {
+    auto server = blocklist::PullServer::create(work, config->exporter);
+    if (!server) {
+      std::cerr << "smishd: export: " << server.error().detail << "\n";
+      return 2;
+    }
+    pull = std::move(*server);
+    pull->start();
+  }
   std::thread storage_thread([&] { work.run(); });
 
   std::vector<std::unique_ptr<gateway::Session>> sessions;
@@ -158,9 +181,7 @@ int smishd_main(int argc, char** argv) {
       const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
       if (config->exporter.interval_s > 0 && now_ms - last_export_ms >= config->exporter.interval_s * 1000) {
         last_export_ms = now_ms;
-        auto r = blocklist::export_blocklists(**store, config->blocklist, config->exporter, now_ms);
-        if (!r) core::log_error("export_failed", {{"error", r.error().message()}});
-        else core::log_info("export_published", {{"serial", r->serial}, {"numbers", r->numbers}, {"domains", r->domains}});
+        (void)(*exporter)->run(**store, now_ms);  // logs its outcome (published, refused, failed) and counts it
       }
       arm_tick();
     });
@@ -200,6 +221,7 @@ int smishd_main(int argc, char** argv) {
   // Stop the storage thread after it finished what the sessions gave it.
   asio::post(work, [&] {
     tick.cancel();
+    if (pull) pull->stop();
     pipeline.set_reply_transport(nullptr);  // replies not yet sent stay in the outbox for the next start
   });
   work_guard.reset();

@@ -77,6 +77,11 @@ bool is_protected(const core::Indicator& ind, const PolicyConfig& config, std::s
 }
 
 core::IndicatorStatus evaluate(core::Indicator& ind, const PolicyConfig& config, std::int64_t now_ms) {
+  return evaluate_with(ind, ind.reporters, config, now_ms);
+}
+
+core::IndicatorStatus evaluate_with(core::Indicator& ind, const std::map<std::string, std::int64_t>& reporters,
+                                    const PolicyConfig& config, std::int64_t now_ms) {
   using S = core::IndicatorStatus;
   auto set = [&](S status, std::string reason, std::string actor = "policy") {
     if (ind.status != status || ind.status_reason != reason) {
@@ -95,7 +100,7 @@ core::IndicatorStatus evaluate(core::Indicator& ind, const PolicyConfig& config,
     return ind.status;
   }
   const std::int64_t window_start = now_ms - config.window_h * kHourMs;
-  const auto recent = static_cast<int>(std::count_if(ind.reporters.begin(), ind.reporters.end(),
+  const auto recent = static_cast<int>(std::count_if(reporters.begin(), reporters.end(),
                                                      [&](const auto& r) { return r.second >= window_start; }));
   const std::int64_t expiry_ms =
       (ind.kind == core::IndicatorKind::Number ? config.number_expiry_days : config.url_expiry_days) * kDayMs;

@@ -8,6 +8,7 @@
 
 #include "rules/features.hpp"
 #include "rules/text_scan.hpp"
+#include "smish/classifier/model.hpp"
 
 // Fusion, as implemented below (weights come only from configs/rules/*.yaml):
 //  * Evidence is every matching rule of the detected language (all rules when detection is unsure;
@@ -21,6 +22,15 @@
 //  * category: the taxonomy category with the largest sum of positive rule weights; when legitimacy
 //    evidence is present and the score stays below kLegitMaxScore, the legit_* category with the
 //    largest summed |w| instead. Features vote for no category.
+//  * The trained model, when there is one, is one more piece of evidence (model.hpp): it sees the
+//    text, every rule hit of every language with the detected language, and the extraction, and
+//    gives p(scam), p(spam), p(legit). With p(legit) < 0.5 it counts like a rule of weight
+//    evidence_weight * (p(scam) + p(spam)) in the noisy-OR, voting advertising when spam is the
+//    likelier of the two; otherwise like a legitimacy rule of weight -evidence_weight * p(legit)
+//    (legit_other), except when a positive rule of the message's language fired: a generic
+//    opinion does not outvote a specific written rule (cross-validation on the training data
+//    lost more scams than it saved legitimate messages that way, docs/classification.md).
+//    evidence_weight comes from the model file, never from here.
 //  * label, first match wins:
 //      noise  - empty text, "?", or one word with no link or number: unclear / noise;
 //      spam   - category advertising and score >= spam_threshold;
@@ -38,6 +48,34 @@ constexpr double kLegitMaxScore = 0.3;
 
 constexpr std::string_view kModelVersion = "rules-1";
 constexpr std::string_view kAnyLanguage = "any";  // `language: any` in a rules file
+
+// The model's evidence: its weight in the fusion and the category it votes for ("" for none).
+struct ModelEvidence {
+  double weight = 0.0;
+  std::string_view category;
+  std::string reason;
+};
+
+ModelEvidence model_evidence(const Model& model, const std::vector<double>& p, bool rule_fired) {
+  auto prob = [&](std::string_view label) {
+    const int i = model.class_index(label);
+    return i < 0 ? 0.0 : p[static_cast<std::size_t>(i)];
+  };
+  const double scam = prob("scam"), spam = prob("spam"), legit = prob("legit");
+  const double e = model.evidence_weight();
+  ModelEvidence out;
+  if (legit < 0.5) {
+    out.weight = e * (scam + spam);
+    if (spam > scam) out.category = "advertising";
+  } else if (!rule_fired) {
+    out.weight = -e * legit;
+    out.category = "legit_other";
+  }
+  out.reason = fmt::format("model {} ({:+.2f}): p(scam)={:.2f} p(spam)={:.2f} p(legit)={:.2f}{}",
+                           model.name(), out.weight, scam, spam, legit,
+                           legit >= 0.5 && rule_fired ? " (a rule fired: legitimacy not counted)" : "");
+  return out;
+}
 
 struct FeatureHit {
   std::string_view name;
@@ -121,13 +159,16 @@ std::string top_category(const std::map<std::string, double>& sums) {
 
 }  // namespace
 
-Classifier::Classifier(std::shared_ptr<const RuleSet> rules, ClassifyConfig config)
-    : rules_(std::move(rules)), config_(std::move(config)) {}
+Classifier::Classifier(std::shared_ptr<const RuleSet> rules, ClassifyConfig config,
+                       std::shared_ptr<const Model> model)
+    : rules_(std::move(rules)), config_(std::move(config)), model_(std::move(model)),
+      model_version_(model_ ? fmt::format("{}+{}", kModelVersion, model_->name())
+                            : std::string(kModelVersion)) {}
 
 core::Verdict Classifier::classify(std::string_view text, const core::Extraction& extraction,
                                    std::string_view reporter_region) const {
   core::Verdict verdict;
-  verdict.model_version = std::string(kModelVersion);
+  verdict.model_version = model_version_;
   verdict.language = rules_->detect_language(text);
 
   if (is_noise(text, extraction)) {
@@ -143,9 +184,11 @@ core::Verdict Classifier::classify(std::string_view text, const core::Extraction
   bool legit_evidence = false;
   std::map<std::string, double> positive_by_category;
   std::map<std::string, double> legit_by_category;
+  bool positive_rule_hit = false;  // of the applying rules: the model does not outvote one
 
   const auto& all_rules = rules_->rules();
-  for (std::size_t index : rules_->match(text)) {
+  const std::vector<std::size_t> hits = rules_->match(text);
+  for (std::size_t index : hits) {
     const Rule& rule = all_rules[index];
     if (!applies(rule, verdict.language)) continue;
     verdict.reasons.push_back(
@@ -159,6 +202,7 @@ core::Verdict Classifier::classify(std::string_view text, const core::Extraction
       legit_by_category[rule.category] += -rule.weight;
       legit_evidence = true;
     }
+    if (rule.weight > 0) positive_rule_hit = true;
   }
   for (const auto& hit : find_features(extraction, reporter_region)) {
     const auto weight = rules_->feature_weight(hit.name);
@@ -174,6 +218,27 @@ core::Verdict Classifier::classify(std::string_view text, const core::Extraction
     } else {
       legit_factor *= 1.0 + *weight;
       legit_by_category["legit_other"] += -*weight;
+      legit_evidence = true;
+    }
+  }
+  if (model_) {
+    ModelInput in;
+    in.text = text;
+    in.extraction = &extraction;
+    in.language = verdict.language;
+    in.rule_ids.reserve(hits.size());
+    for (std::size_t index : hits) in.rule_ids.emplace_back(all_rules[index].id);
+    const bool rule_fired = positive_rule_hit;
+    ModelEvidence m = model_evidence(*model_, model_->predict(in), rule_fired);
+    verdict.reasons.push_back(std::move(m.reason));
+    if (m.weight > 0) {
+      any_evidence = true;
+      not_scam *= 1.0 - m.weight;
+      if (!m.category.empty()) positive_by_category[std::string(m.category)] += m.weight;
+    } else if (m.weight < 0) {
+      any_evidence = true;
+      legit_factor *= 1.0 + m.weight;
+      legit_by_category[std::string(m.category)] += -m.weight;
       legit_evidence = true;
     }
   }

@@ -60,6 +60,7 @@ Json to_json(const Report& r, bool with_text) {
     j["raw_pdus"] = pdus;
   }
   j["analyst_label"] = r.analyst_label ? Json(to_string(*r.analyst_label)) : Json(nullptr);
+  j["campaign"] = r.campaign;
   j["reported_sender"] = r.reported_sender;
   return j;
 }
@@ -144,6 +145,7 @@ Result<Report> report_from_json(const Json& j) {
     r.verdict = std::move(*v);
     if (auto it = j.find("analyst_label"); it != j.end() && it->is_string())
       r.analyst_label = parse_label(it->get<std::string>());
+    r.campaign = get_or<std::string>(j, "campaign", "");
     r.reported_sender = get_or<std::string>(j, "reported_sender", "");
     return r;
   } catch (const std::exception& ex) {

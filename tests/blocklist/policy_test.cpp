@@ -168,7 +168,13 @@ TEST_SUITE("blocklist/export") {
     CHECK(manifest["files"]["domains.txt"]["sha256"].get<std::string>().size() == 64);
     auto second = blocklist::export_blocklists(**store, cfg, ecfg, kT0 + kHour);
     REQUIRE(second.has_value());
-    CHECK(second->serial == 2);
+    CHECK(second->outcome == blocklist::ExportOutcome::Unchanged);  // nothing new: no new serial
+    CHECK(second->serial == 1);
+    blocklist::ExportOptions force;
+    force.force = true;
+    auto third = blocklist::export_blocklists(**store, cfg, ecfg, kT0 + kHour, force);
+    REQUIRE(third.has_value());
+    CHECK(third->serial == 2);
     for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "export"))
       CHECK_MESSAGE(entry.path().filename().string().find(".tmp") == std::string::npos, entry.path().string());
   }

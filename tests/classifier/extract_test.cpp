@@ -77,6 +77,22 @@ TEST_SUITE("classifier/extract") {
         {"en", "GB", "Call 07400 123456 now", "+447400123456", "07400 123456", "GB"},
         {"en", "LV", "Call\u00a0+44\u00a07400\u00a0123456 now", "+447400123456", "+44\u00a07400\u00a0123456", "GB"},
         {"lv", "", "Zvaniet 20 000 001", "+37120000001", "20 000 001", "LV"},  // default region
+        {"lv", "LV", "Zvaniet (+371) 20-000-001 tūlīt", "+37120000001", "(+371) 20-000-001", "LV"},
+        {"lv", "LV", "Zvaniet 6 700 0000 (fiksētais)", "+37167000000", "6 700 0000", "LV"},
+        {"lv", "LV", "Zvaniet +371\u20092000\u20090001", "+37120000001", "+371\u20092000\u20090001", "LV"},
+        {"lv", "LV", "Zvaniet +371\u202f2000\u202f0001", "+37120000001", "+371\u202f2000\u202f0001", "LV"},
+        {"lv", "LV", "Zvaniet 2000\u200b0001", "+37120000001", "2000\u200b0001", "LV"},
+        {"et", "EE", "Helistage 5123 4567 kohe", "+37251234567", "5123 4567", "EE"},
+        {"et", "EE", "Helista (+372) 5123-4567!", "+37251234567", "(+372) 5123-4567", "EE"},
+        {"lt", "LT", "Skambinkite (8 612) 34 567", "+37061234567", "(8 612) 34 567", "LT"},
+        {"lt", "LT", "Skambinkite +370\u00a0612\u00a034567", "+37061234567", "+370\u00a0612\u00a034567", "LT"},
+        {"ru", "RU", "Позвоните 8 (912) 345-67-89", "+79123456789", "8 (912) 345-67-89", "RU"},
+        {"ru", "RU", "Позвоните +7 912 345 67 89.", "+79123456789", "+7 912 345 67 89", "RU"},
+        {"ar", "OM", "اتصل ٩١٢٣ ٤٥٦٧", "+96891234567", "٩١٢٣ ٤٥٦٧", "OM"},
+        {"ar", "OM", "اتصل +968 ۹۱۲۳ ۴۵۶۷", "+96891234567", "+968 ۹۱۲۳ ۴۵۶۷", "OM"},
+        {"ar", "OM", "اتصل \u202b+968 9123 4567\u202c", "+96891234567", "+968 9123 4567", "OM"},
+        {"en", "GB", "Call (07400) 123-456", "+447400123456", "(07400) 123-456", "GB"},
+        {"en", "GB", "Call ＋４４ ７４００ １２３４５６", "+447400123456", "＋４４ ７４００ １２３４５６", "GB"},
     };
     for (const auto& row : rows) {
       SUBCASE((std::string(row.lang) + ": " + row.text).c_str()) {
@@ -108,6 +124,23 @@ TEST_SUITE("classifier/extract") {
         {"en", "Pay 1,500,000.00 USD before 2025-03-12"},
         {"ar", "رمز التحقق ٢٠٠٠٠٠٠١ لا تشاركه"},
         {"ar", "المبلغ 91234567 ريال"},
+        {"lv", "Sūtījuma numurs 20000001 aizturēts"},
+        {"lv", "Līgums Nr. 20000001 beidzas 30.11.2025"},
+        {"lv", "Jūsu kods 483920"},
+        {"lv", "Rēķins 20000001 par 1 500,00 €"},
+        {"ru", "Код: 4839 2011"},
+        {"ru", "Оплатите 1500 руб. до 12.03.2025"},
+        {"ru", "Заказ 79123456 отправлен 2025-03-12 в 08:00"},
+        {"et", "Kood 51234567"},
+        {"et", "Tellimuse nr 51234567"},
+        {"et", "Saadetis 51234567 ootab, tasu 2,99 €"},
+        {"lt", "Užsakymo Nr. 61234567 laukia"},
+        {"lt", "Siunta 61234567 sulaikyta, mokestis 1,99 EUR"},
+        {"en", "Order #20000001 shipped"},
+        {"en", "Amount: €1500 or $20 or GBP 20000001"},
+        {"en", "Parcel 20000001 held until 12/03/2025 12:30"},
+        {"ar", "ادفع 150 ر.ع الآن"},
+        {"ar", "رقم الطلب 91234567"},
     };
     for (const auto& row : rows) {
       SUBCASE((std::string(row.lang) + ": " + row.text).c_str()) {
@@ -354,6 +387,63 @@ TEST_SUITE("classifier/extract") {
     CHECK(smish::classifier::region_of("+79123456789") == "RU");
     CHECK(smish::classifier::region_of("+80012345678") == "");
     CHECK(smish::classifier::region_of("garbage") == "");
+  }
+
+  TEST_CASE("IPv4 hosts in decimal, hex and octal forms are read as browsers read them, and flagged") {
+    const UrlRow rows[] = {
+        {"http://3232235777/x", "http://192.168.1.1/x", "192.168.1.1", {"ip_literal", "ip_decimal"}},
+        {"http://0xC0.0xA8.0x1.0x1/x", "http://192.168.1.1/x", "192.168.1.1", {"ip_literal", "ip_hex"}},
+        {"http://0xc0a80101/", "http://192.168.1.1/", "192.168.1.1", {"ip_literal", "ip_hex"}},
+        {"http://0300.0250.01.01/a", "http://192.168.1.1/a", "192.168.1.1", {"ip_literal", "ip_octal"}},
+        {"http://192.168.257/", "http://192.168.1.1/", "192.168.1.1", {"ip_literal", "ip_decimal"}},
+        {"http://[2001:DB8:0:0::1]:8080/p", "http://[2001:db8::1]:8080/p", "2001:db8::1", {"ip_literal", "ipv6", "port"}},
+        {"https://[::ffff:192.168.1.1]/", "https://[::ffff:192.168.1.1]/", "::ffff:192.168.1.1", {"ip_literal", "ipv6"}},
+    };
+    for (const auto& row : rows) {
+      SUBCASE(row.text) {
+        const Extraction x = extractor().extract(row.text, "LV");
+        REQUIRE(x.urls.size() == 1);
+        CHECK(x.urls[0].url == row.url);
+        CHECK(x.urls[0].domain == row.domain);
+        CHECK(x.urls[0].host == row.domain);
+        CHECK(x.urls[0].flags == row.flags);
+      }
+    }
+    SUBCASE("out of range and malformed forms are no URL") {
+      for (const char* text : {"http://256.1.1.1/", "http://1.2.3.4.5/", "http://0x1g.1.1.1/", "http://[2001:db8::zz]/",
+                               "http://4294967296/", "call 3232235777 now", "0xC0.0xA8.0.1/x"})
+        CHECK_MESSAGE(extractor().extract(text, "LV").urls.empty(), text);
+    }
+  }
+
+  TEST_CASE("IBANs are extracted when the country length and the ISO 7064 check hold, and are never numbers") {
+    const struct {
+      const char* text;
+      std::vector<std::string> ibans;
+    } rows[] = {
+        {"Pārskaitiet uz LV80BANK0000435195001 šodien", {"LV80BANK0000435195001"}},
+        {"Pārskaitiet uz LV80 BANK 0000 4351 9500 1.", {"LV80BANK0000435195001"}},
+        {"Maksa EE382200221020145685 või LT121000011101001000", {"EE382200221020145685", "LT121000011101001000"}},
+        {"IBAN: GB82 WEST 1234 5698 7654 32", {"GB82WEST12345698765432"}},
+        {"Счёт DE89370400440532013000 и DE89 3704 0044 0532 0130 00", {"DE89370400440532013000"}},
+        {"Wrong check digits LV81BANK0000435195001", {}},
+        {"Too short LV80BANK000043519500", {}},
+        {"Lower case lv80bank0000435195001", {}},
+        {"Unknown country ZZ80BANK0000435195001", {}},
+        {"Glued XLV80BANK0000435195001", {}},
+    };
+    for (const auto& row : rows) {
+      SUBCASE(row.text) {
+        const Extraction x = extractor().extract(row.text, "LV");
+        CHECK(x.ibans == row.ibans);
+        if (!row.ibans.empty()) CHECK(subscriber_numbers(x).empty());
+      }
+    }
+  }
+
+  TEST_CASE("invisible characters anywhere set the message flag zero_width") {
+    CHECK(has(extractor().extract("Sveiki\u200b, jūsu paka", "LV").flags, "zero_width"));
+    CHECK_FALSE(has(extractor().extract("Sveiki, jūsu paka", "LV").flags, "zero_width"));
   }
 
   TEST_CASE("hostile input never crashes and stays bounded") {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,12 +31,40 @@ struct NormalizedText {
   bool deobfuscated_inside(std::size_t begin, std::size_t end) const;
 };
 
-/// Normalises `text` as described on NormalizedText. Never throws on any input bytes.
-NormalizedText normalize(std::string_view text);
+/// Answers whether a lowercase ASCII label is a known top-level domain (the URL finder's PSL).
+using TldPredicate = std::function<bool(std::string_view)>;
+
+/// Normalises `text` as described on NormalizedText. With `is_tld`, two more obfuscations are
+/// undone where they are unambiguous (never in ordinary sentences):
+/// - a spaced dot, "evil . com/x" or "tele2-lv . com": one space each side, the last label a known
+///   TLD written in one case, and either a path follows, or the host has a digit or '-', or the
+///   TLD is one no sentence ends in (com, lv, ru, ...);
+/// - a letter-spaced host, "t e l e 2 . l v": single characters separated by single spaces, at
+///   least four letters or digits, a dot, and a known TLD written in one case at the end.
+/// Linear in the text length; never throws on any input bytes.
+NormalizedText normalize(std::string_view text, const TldPredicate* is_tld = nullptr);
+
+inline bool is_ascii_digit(char32_t c) { return c >= '0' && c <= '9'; }
+inline bool is_ascii_alpha(char32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline bool is_ascii_alnum(char32_t c) { return is_ascii_digit(c) || is_ascii_alpha(c); }
+
+/// Out-of-line part of decode_utf8 for non-ASCII lead bytes.
+std::size_t decode_utf8_multibyte(std::string_view s, std::size_t i, char32_t& cp);
 
 /// Decodes one UTF-8 code point at `s[i]` (i < s.size()); returns its byte length (>= 1).
 /// Invalid or truncated sequences decode as U+FFFD with length 1.
-std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp);
+inline std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  if (b < 0x80) {
+    cp = b;
+    return 1;
+  }
+  if (b >= 0xC2 && b < 0xE0 && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80) {
+    cp = (static_cast<char32_t>(b & 0x1F) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F);
+    return 2;  // Latin, Cyrillic, Greek, Arabic, Hebrew
+  }
+  return decode_utf8_multibyte(s, i, cp);
+}
 
 /// The code point that ends just before `s[i]` (i > 0); returns its byte length.
 std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp);
@@ -43,18 +72,20 @@ std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp);
 /// Appends `cp` to `out` as UTF-8.
 void append_utf8(std::string& out, char32_t cp);
 
-inline bool is_ascii_digit(char32_t c) { return c >= '0' && c <= '9'; }
-inline bool is_ascii_alpha(char32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-inline bool is_ascii_alnum(char32_t c) { return is_ascii_digit(c) || is_ascii_alpha(c); }
+/// Non-ASCII parts of is_letter_cp and is_word_cp (ICU properties).
+bool is_letter_cp_icu(char32_t c);
+bool is_word_cp_icu(char32_t c);
 
 /// Letters, digits and combining marks of any script (ICU properties).
-bool is_word_cp(char32_t c);
+inline bool is_word_cp(char32_t c) { return c < 0x80 ? is_ascii_alnum(c) : is_word_cp_icu(c); }
 /// Letters and combining marks only (no digits).
-bool is_letter_cp(char32_t c);
+inline bool is_letter_cp(char32_t c) { return c < 0x80 ? is_ascii_alpha(c) : is_letter_cp_icu(c); }
 /// Scripts written without spaces (Han, Kana, Hangul) and the CJK/fullwidth punctuation blocks.
 bool is_cjk(char32_t c);
 
 /// Simple case fold of a UTF-8 string (ICU default folding, code point by code point).
 std::u32string fold(std::string_view s);
+/// The same into `out` (cleared first), so that a caller can reuse one buffer.
+void fold_into(std::string_view s, std::u32string& out);
 
 }  // namespace smish::classifier::detail

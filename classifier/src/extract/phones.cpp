@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <array>
-#include <climits>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <unicode/uchar.h>
 
 #include <phonenumbers/logger.h>
 #include <phonenumbers/phonenumber.pb.h>
@@ -11,6 +14,8 @@
 #include <phonenumbers/phonenumbermatcher.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <phonenumbers/shortnumberinfo.h>
+
+#include "extract/brands.hpp"
 
 namespace smish::classifier::detail {
 namespace {
@@ -21,6 +26,10 @@ using i18n::phonenumbers::PhoneNumberMatcher;
 using i18n::phonenumbers::PhoneNumberUtil;
 
 constexpr std::size_t kMinMatcherDigits = 6;   // shorter runs cannot be a subscriber number anywhere we serve
+constexpr std::size_t kWindowContextBytes = 16;  // the matcher looks at the characters around a candidate
+constexpr std::size_t kMaxWindowSpanBytes = 96;  // a number with separators and an extension is < 40 bytes
+constexpr std::size_t kWindowOverlapBytes = 40;  // so a number cut by a window edge is whole in the next
+constexpr int kMatcherMaxTries = 32;             // candidates per window; a window holds a few at most
 constexpr std::size_t kCodeWindowBytes = 40;   // "код подтверждения: 4839" — a code word and up to 2 words
 constexpr std::size_t kOrderWindowBytes = 24;  // "pasūtījums Nr. 20240312": marker right before the digits
 
@@ -86,29 +95,6 @@ std::vector<Run> find_runs(std::string_view t) {
   return runs;
 }
 
-// The matcher pre-filter: >= kMinMatcherDigits digits with only separators (any number of
-// spaces, up to kMaxSeparatorRun other separator characters) between them: "0 3   3 3 1   6 0 0 5".
-bool has_long_digit_run(std::string_view t) {
-  constexpr std::size_t kMaxSeparatorRun = 4;
-  std::size_t digits = 0;
-  std::size_t separators = 0;
-  for (char c : t) {
-    if (is_digit(c)) {
-      if (++digits >= kMinMatcherDigits) return true;
-      separators = 0;
-      continue;
-    }
-    if (c == ' ') continue;  // any number of spaces keeps a run going
-    if (digits > 0 && (is_separator(c) || c == '+') && separators < kMaxSeparatorRun) {
-      ++separators;
-      continue;
-    }
-    digits = 0;
-    separators = 0;
-  }
-  return false;
-}
-
 // Parses up to `max` digits at t[i]; returns how many were read.
 std::size_t read_digits(std::string_view t, std::size_t i, std::size_t max, int& value) {
   std::size_t k = 0;
@@ -157,12 +143,18 @@ struct Token {
   bool dot_after = false;
 };
 
-// Up to `max` word or symbol tokens ending before `pos`, nearest first; stops at another digit.
-std::vector<Token> tokens_before(std::string_view t, std::size_t pos, std::size_t window, std::size_t max) {
-  std::vector<Token> out;
+// Up to three word or symbol tokens ending before `pos` within `window` bytes, nearest first;
+// stops at another digit.
+struct Tokens {
+  std::array<Token, 3> items{};
+  std::size_t size = 0;
+};
+
+Tokens tokens_before(std::string_view t, std::size_t pos, std::size_t window) {
+  Tokens out;
   const std::size_t limit = pos > window ? pos - window : 0;
   std::size_t i = pos;
-  while (i > limit && out.size() < max) {
+  while (i > limit && out.size < out.items.size()) {
     char32_t cp = 0;
     const std::size_t len = decode_utf8_before(t, i, cp);
     if (is_letter_cp(cp)) {
@@ -173,9 +165,9 @@ std::vector<Token> tokens_before(std::string_view t, std::size_t pos, std::size_
         if (!is_letter_cp(c2)) break;
         i -= l2;
       }
-      out.push_back(Token{t.substr(i, end - i), end < t.size() && t[end] == '.'});
+      out.items[out.size++] = Token{t.substr(i, end - i), end < t.size() && t[end] == '.'};
     } else if (cp == U'№' || cp == '#') {
-      out.push_back(Token{t.substr(i - len, len), false});
+      out.items[out.size++] = Token{t.substr(i - len, len), false};
       i -= len;
     } else if (is_ascii_digit(cp)) {
       break;
@@ -221,6 +213,7 @@ Token token_before(std::string_view t, std::size_t pos) {
 }
 
 using FoldedList = std::vector<std::u32string>;
+using FoldedSet = std::unordered_set<std::u32string, U32Hash, std::equal_to<>>;
 
 FoldedList folded_list(std::initializer_list<std::string_view> words) {
   FoldedList out;
@@ -230,45 +223,94 @@ FoldedList folded_list(std::initializer_list<std::string_view> words) {
 
 constexpr std::size_t kMaxWordBytes = 48;  // longer "words" are not on any of our lists
 
-bool folded_in(std::string_view word, const FoldedList& list) {
-  if (word.size() > kMaxWordBytes) return false;
-  const std::u32string w = fold(word);
-  return std::find(list.begin(), list.end(), w) != list.end();
+// The case-folded word in a per-thread buffer (no allocation per word).
+const std::u32string& folded(std::string_view word) {
+  thread_local std::u32string buf;
+  fold_into(word, buf);
+  return buf;
 }
 
-bool folded_starts_with(std::string_view word, const FoldedList& prefixes) {
-  if (word.size() > kMaxWordBytes) return false;
-  const std::u32string w = fold(word);
-  return std::any_of(prefixes.begin(), prefixes.end(),
-                     [&](const std::u32string& p) { return w.size() >= p.size() && w.compare(0, p.size(), p) == 0; });
-}
+// What a word next to a digit run says about it; one fold per word.
+enum WordClass : unsigned {
+  kCurrency = 1,  // "EUR", "руб", "€": the run is an amount
+  kOrder = 2,     // "pasūtījums", "заказ": an order, parcel, contract or invoice number
+  kPhone = 4,     // "tālr.", "телефон": a phone number, whatever else is around
+  kMarker = 8,    // "Nr.", "№", "#", "No.": a number of something
+  kCode = 16,     // "kods", "PIN": a one-time code
+};
 
-bool is_currency(const Token& tok) {
-  static const FoldedList kSymbols = folded_list({"€", "$", "£", "₽", "₸", "₴", "р", "ls", "lt"});
-  static const FoldedList kWords =
-      folded_list({"eur", "eiro", "евро", "usd", "dollar", "доллар", "долл", "gbp", "rub", "руб", "omr", "rial",
-                   "ريال", "ر.ع", "pln", "zł", "uah", "грн", "sek", "nok", "dkk", "chf", "lats", "latu", "latų", "lit"});
-  if (tok.text.empty()) return false;
-  return folded_in(tok.text, kSymbols) || folded_starts_with(tok.text, kWords);
-}
+// The word lists, case-folded once and indexed by their first two code points: most tokens next
+// to a digit run match no entry and are classified without folding them or comparing anything.
+class WordIndex {
+ public:
+  static constexpr unsigned kNoWithDot = 32;  // "No." (with its dot) is a marker; "no" alone is a word
+  WordIndex() {
+    add({"€", "$", "£", "₽", "₸", "₴", "р", "ls", "lt"}, kCurrency, false);
+    add({"eur", "eiro", "евро", "usd", "dollar", "доллар", "долл", "gbp", "rub", "руб", "omr", "rial", "ريال", "ر.ع",
+         "pln", "zł", "uah", "грн", "sek", "nok", "dkk", "chf", "lats", "latu", "latų", "lit"},
+        kCurrency, true);
+    add({"pasūtījum", "sūtījum", "līgum", "rēķin", "order", "parcel", "package", "shipment", "tracking", "contract",
+         "invoice", "заказ", "посыл", "отправлени", "договор", "tellimus", "saadetis", "leping", "užsakym", "siunt",
+         "sutart", "طلب", "شحن", "طرد", "عقد"},
+        kOrder, true);
+    add({"tel", "tālr", "телефон", "тел", "phone", "hotline", "zvan", "звон"}, kPhone, true);
+    add({"nr", "№", "#"}, kMarker, false);
+    add({"no"}, kNoWithDot, false);
+    for (std::string_view w : code_words()) add({w}, kCode, false);
+    add({"slaptažod", "رمز", "الرمز"}, kCode, true);
+  }
 
-bool is_order_word(std::string_view word) {
-  static const FoldedList kPrefixes =
-      folded_list({"pasūtījum", "sūtījum", "līgum", "rēķin", "order", "parcel", "package", "shipment", "tracking",
-                   "contract", "invoice", "заказ", "посыл", "отправлени", "договор", "tellimus", "saadetis",
-                   "leping", "užsakym", "siunt", "sutart", "طلب", "شحن", "طرد", "عقد"});
-  return folded_starts_with(word, kPrefixes);
-}
+  unsigned classify(const Token& tok) const {
+    if (tok.text.empty() || tok.text.size() > kMaxWordBytes) return 0;
+    char32_t first = 0, second = 0;
+    const std::size_t l1 = decode_utf8(tok.text, 0, first);
+    if (l1 < tok.text.size()) decode_utf8(tok.text, l1, second);
+    first = fold_cp(first);
+    second = fold_cp(second);
+    const auto* two = find(key(first, second));
+    const auto* one = find(key(first, 0));
+    if (two == nullptr && one == nullptr) return 0;
+    const std::u32string& w = folded(tok.text);
+    unsigned c = 0;
+    for (const auto* list : {two, one}) {
+      if (list == nullptr) continue;
+      for (const Entry& e : *list) {
+        const bool hit = e.prefix ? w.size() >= e.word.size() && w.compare(0, e.word.size(), e.word) == 0 : w == e.word;
+        if (hit) c |= e.cls;
+      }
+    }
+    if ((c & kNoWithDot) != 0) c = (c & ~kNoWithDot) | (tok.dot_after ? static_cast<unsigned>(kMarker) : 0u);
+    return c;
+  }
 
-bool is_phone_word(std::string_view word) {
-  static const FoldedList kPrefixes = folded_list({"tel", "tālr", "телефон", "тел", "phone", "hotline", "zvan", "звон"});
-  return folded_starts_with(word, kPrefixes);
-}
+ private:
+  struct Entry {
+    std::u32string word;
+    unsigned cls = 0;
+    bool prefix = false;
+  };
+  static std::uint64_t key(char32_t a, char32_t b) { return (static_cast<std::uint64_t>(a) << 21) | b; }
+  static char32_t fold_cp(char32_t c) {
+    if (c < 0x80) return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+    return static_cast<char32_t>(u_foldCase(static_cast<UChar32>(c), U_FOLD_CASE_DEFAULT));
+  }
+  const std::vector<Entry>* find(std::uint64_t k) const {
+    auto it = index_.find(k);
+    return it == index_.end() ? nullptr : &it->second;
+  }
+  void add(std::initializer_list<std::string_view> words, unsigned cls, bool prefix) {
+    for (std::string_view w : words) {
+      Entry e{fold(w), cls, prefix};
+      const char32_t second = e.word.size() > 1 ? e.word[1] : 0;
+      index_[key(e.word[0], second)].push_back(std::move(e));
+    }
+  }
+  std::unordered_map<std::uint64_t, std::vector<Entry>> index_;
+};
 
-bool is_number_marker(const Token& tok) {
-  static const FoldedList kNr = folded_list({"nr", "№", "#"});
-  static const FoldedList kNo = folded_list({"no"});
-  return folded_in(tok.text, kNr) || (tok.dot_after && folded_in(tok.text, kNo));
+unsigned word_class(const Token& tok) {
+  static const WordIndex kIndex;
+  return kIndex.classify(tok);
 }
 
 // A '#' right after a digit (one space allowed) introduces an extension, not an order number.
@@ -278,34 +320,36 @@ bool extension_hash(std::string_view t, const Token& hash) {
   return i > 0 && is_digit(t[i - 1]);
 }
 
-bool order_context(std::string_view t, const Run& r) {
-  if (r.plus || (r.end - r.begin >= 2 && t[r.begin] == '0' && t[r.begin + 1] == '0')) return false;
-  const auto toks = tokens_before(t, r.begin, kOrderWindowBytes, 2);
+// Order, parcel, contract numbers and one-time codes: decided from the words before the run.
+bool code_or_order_context(std::string_view t, const Run& r) {
+  const Tokens toks = tokens_before(t, r.begin, kCodeWindowBytes);
+  const bool may_be_code = !r.plus && r.digits >= 4 && r.digits <= 8;
+  const bool may_be_order = !r.plus && !(r.end - r.begin >= 2 && t[r.begin] == '0' && t[r.begin + 1] == '0');
   bool marker = false;
-  for (const Token& tok : toks) {
-    if (is_phone_word(tok.text)) return false;  // "tālr. nr. 20000001" is a phone number
-    if (is_number_marker(tok) || is_order_word(tok.text)) marker = true;
-    if (tok.text == "#" && extension_hash(t, tok)) return false;  // "03 3316005 #3456" is an extension
+  bool phone = false;
+  for (std::size_t k = 0; k < toks.size; ++k) {
+    const Token& tok = toks.items[k];
+    const unsigned c = word_class(tok);
+    if (may_be_code && (c & kCode) != 0) return true;
+    // The order rule looks at the two nearest tokens within kOrderWindowBytes.
+    const auto end = static_cast<std::size_t>(tok.text.data() - t.data()) + tok.text.size();
+    if (k >= 2 || r.begin - end >= kOrderWindowBytes) continue;
+    if ((c & kPhone) != 0) phone = true;  // "tālr. nr. 20000001" is a phone number
+    if ((c & (kMarker | kOrder)) != 0) marker = true;
+    if (tok.text == "#" && extension_hash(t, tok)) phone = true;  // "03 3316005 #3456" is an extension
   }
-  return marker;
-}
-
-bool code_context(std::string_view t, const Run& r) {
-  if (r.plus || r.digits < 4 || r.digits > 8) return false;
-  for (const Token& tok : tokens_before(t, r.begin, kCodeWindowBytes, 3))
-    if (is_code_word(tok.text)) return true;
-  return false;
+  return may_be_order && marker && !phone;
 }
 
 // The part of a run that an adjacent currency makes an amount: the space-free chunk next to the
 // currency ("$20 415-666-7777" blanks "20" only), or nothing.
 std::pair<std::size_t, std::size_t> amount_span(std::string_view t, const Run& r) {
   if (r.plus) return {0, 0};
-  if (is_currency(token_before(t, r.begin))) {
+  if ((word_class(token_before(t, r.begin)) & kCurrency) != 0) {
     const std::size_t space = t.substr(r.begin, r.end - r.begin).find(' ');
     return {r.begin, space == std::string_view::npos ? r.end : r.begin + space};
   }
-  if (is_currency(token_after(t, r.end))) {
+  if ((word_class(token_after(t, r.end)) & kCurrency) != 0) {
     const std::size_t space = t.substr(r.begin, r.end - r.begin).rfind(' ');
     return {space == std::string_view::npos ? r.begin : r.begin + space + 1, r.end};
   }
@@ -314,19 +358,30 @@ std::pair<std::size_t, std::size_t> amount_span(std::string_view t, const Run& r
 
 }  // namespace
 
-bool is_code_word(std::string_view word) {
-  static const FoldedList kWords =
-      folded_list({"kods", "kodu", "koda", "kodas", "kodą", "kodo", "kood", "koodi", "код", "кода", "коду", "code",
-                   "codes", "pin", "parole", "paroli", "parool", "parooli", "пароль", "пароля", "otp", "passcode",
-                   "password"});
+const std::vector<std::string_view>& code_words() {
+  static const std::vector<std::string_view> kWords = {
+      "kods", "kodu", "koda",   "kodas",  "kodą",   "kodo",    "kood",   "koodi",  "код", "кода",     "коду",    "code",
+      "codes", "pin", "parole", "paroli", "parool", "parooli", "пароль", "пароля", "otp", "passcode", "password"};
+  return kWords;
+}
+
+bool is_code_word_folded(std::u32string_view w) {
+  static const FoldedSet kWords = [] {
+    FoldedSet out;
+    for (std::string_view word : code_words()) out.insert(fold(word));
+    return out;
+  }();
   static const FoldedList kPrefixes = folded_list({"slaptažod", "رمز", "الرمز"});
-  return folded_in(word, kWords) || folded_starts_with(word, kPrefixes);
+  if (kWords.find(w) != kWords.end()) return true;
+  return std::any_of(kPrefixes.begin(), kPrefixes.end(),
+                     [&](const std::u32string& p) { return w.size() >= p.size() && w.compare(0, p.size(), p) == 0; });
 }
 
 void mask_non_numbers(std::string& text) {
   mask_dates_and_times(text);
   for (const Run& r : find_runs(text)) {
-    if (code_context(text, r) || order_context(text, r)) {
+    if (r.digits < 2) continue;  // one digit is neither a number nor a short code
+    if (code_or_order_context(text, r)) {
       blank(text, r.begin, r.end);
     } else if (const auto [b, e] = amount_span(text, r); e > b) {
       blank(text, b, e);
@@ -359,48 +414,216 @@ std::string region_of_e164(std::string_view e164) {
   return region == "ZZ" || region == "001" ? std::string() : region;  // 001: non-geographic (+800, +882)
 }
 
+std::vector<DigitSpan> digit_spans(std::string_view t) {
+  // >= kMinMatcherDigits digits with only separators between them: any number of spaces
+  // ("0 3   3 3 1   6 0 0 5"), at most kMaxSeparatorRun other separator characters in a row.
+  constexpr std::size_t kMaxSeparatorRun = 4;
+  std::vector<DigitSpan> out;
+  std::size_t digits = 0, separators = 0, begin = 0, last_end = 0;
+  auto close = [&] {
+    if (digits >= kMinMatcherDigits) out.push_back(DigitSpan{begin, last_end});
+    digits = 0;
+    separators = 0;
+  };
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (is_digit(c)) {
+      if (digits == 0) begin = i > 0 && t[i - 1] == '+' ? i - 1 : i;
+      ++digits;
+      separators = 0;
+      last_end = i + 1;
+      continue;
+    }
+    if (c == ' ' && digits > 0) continue;
+    if (digits > 0 && (is_separator(c) || c == '+') && separators < kMaxSeparatorRun) {
+      ++separators;
+      continue;
+    }
+    close();
+  }
+  close();
+  return out;
+}
+
+namespace {
+
+// A match inside a window, relative to the window start.
+struct WindowMatch {
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;
+  std::string e164;
+  std::string region;
+};
+
+// Per-thread cache of matcher results keyed by regions + window text, and of short-code answers.
+// Scam campaigns repeat: the crowd reports the same text, so the same number in the same words,
+// many times (that is what the listing policy counts on). When full it is cleared: bounded memory
+// with no eviction bookkeeping on the hot path.
+class MatchCache {
+ public:
+  const std::vector<WindowMatch>* find(const std::string& key) const {
+    auto it = windows_.find(key);
+    return it == windows_.end() ? nullptr : &it->second;
+  }
+  void put(std::string key, std::vector<WindowMatch> v, std::size_t capacity) {
+    if (windows_.size() + shorts_.size() >= capacity) clear();
+    windows_.emplace(std::move(key), std::move(v));
+  }
+  const std::uint8_t* find_short(const std::string& key) const {
+    auto it = shorts_.find(key);
+    return it == shorts_.end() ? nullptr : &it->second;
+  }
+  void put_short(std::string key, std::uint8_t v, std::size_t capacity) {
+    if (windows_.size() + shorts_.size() >= capacity) clear();
+    shorts_.emplace(std::move(key), v);
+  }
+
+ private:
+  void clear() {
+    windows_.clear();
+    shorts_.clear();
+  }
+  std::unordered_map<std::string, std::vector<WindowMatch>> windows_;
+  std::unordered_map<std::string, std::uint8_t> shorts_;
+};
+
+MatchCache& cache() {
+  thread_local MatchCache c;
+  return c;
+}
+
+std::size_t snap_back(std::string_view t, std::size_t i) {
+  while (i > 0 && (static_cast<unsigned char>(t[i]) & 0xC0) == 0x80) --i;
+  return i;
+}
+
+std::size_t snap_forward(std::string_view t, std::size_t i) {
+  while (i < t.size() && (static_cast<unsigned char>(t[i]) & 0xC0) == 0x80) ++i;
+  return i;
+}
+
+// Windows of `t` for the matcher: each digit span with context, long spans cut into overlapping
+// pieces, overlapping windows merged while they stay short.
+std::vector<DigitSpan> matcher_windows(std::string_view t, bool& truncated) {
+  std::vector<DigitSpan> pieces;
+  for (const DigitSpan& s : digit_spans(t)) {
+    for (std::size_t b = s.begin;; b += kMaxWindowSpanBytes - kWindowOverlapBytes) {
+      const std::size_t e = std::min(s.end, b + kMaxWindowSpanBytes);
+      pieces.push_back(DigitSpan{snap_back(t, b > kWindowContextBytes ? b - kWindowContextBytes : 0),
+                                 snap_forward(t, std::min(t.size(), e + kWindowContextBytes))});
+      if (e >= s.end) break;
+      if (pieces.size() > kMaxMatcherWindows) break;
+    }
+    if (pieces.size() > kMaxMatcherWindows) {
+      truncated = true;
+      break;
+    }
+  }
+  std::vector<DigitSpan> windows;
+  for (const DigitSpan& p : pieces) {
+    if (!windows.empty() && p.begin <= windows.back().end &&
+        p.end - windows.back().begin <= kMaxWindowSpanBytes + 2 * kWindowContextBytes) {
+      windows.back().end = std::max(windows.back().end, p.end);
+    } else {
+      windows.push_back(p);
+    }
+  }
+  if (windows.size() > kMaxMatcherWindows) {
+    windows.resize(kMaxMatcherWindows);
+    truncated = true;
+  }
+  return windows;
+}
+
+}  // namespace
+
 PhoneFinder::PhoneFinder()
     : util_(phone_util()), short_info_(std::make_unique<i18n::phonenumbers::ShortNumberInfo>()) {}
 
 PhoneFinder::~PhoneFinder() = default;
 
-std::vector<NumberHit> PhoneFinder::find(std::string& masked, const NormalizedText& nt,
-                                         const PhoneQuery& query) const {
+std::vector<NumberHit> PhoneFinder::find(std::string& masked, const NormalizedText& nt, const PhoneQuery& query,
+                                         bool& truncated) const {
   std::vector<NumberHit> hits;
+  if (std::none_of(masked.begin(), masked.end(), is_digit)) return hits;  // most texts: nothing to do
   mask_non_numbers(masked);
-  const std::vector<Run> runs = find_runs(masked);
+  std::vector<char> covered;  // bytes of `masked` inside a hit
+  std::vector<std::string> known;  // E.164 of the hits; at most kMaxNumbers, so a linear look-up
+  auto is_known = [&](const std::string& e164) { return std::find(known.begin(), known.end(), e164) != known.end(); };
   auto overlaps = [&](std::size_t b, std::size_t e) {
-    return std::any_of(hits.begin(), hits.end(), [&](const NumberHit& h) { return b < h.end && h.begin < e; });
+    if (covered.empty()) return false;
+    for (std::size_t k = b; k < e; ++k)
+      if (covered[k] != 0) return true;
+    return false;
   };
-  auto known = [&](const std::string& e164) {
-    return std::any_of(hits.begin(), hits.end(), [&](const NumberHit& h) { return h.number.e164 == e164; });
+  auto cover = [&](std::size_t b, std::size_t e) {
+    if (covered.empty()) covered.assign(masked.size(), 0);
+    std::fill(covered.begin() + static_cast<std::ptrdiff_t>(b), covered.begin() + static_cast<std::ptrdiff_t>(e), 1);
   };
+  std::string regions_key;
+  for (const auto& r : query.regions) regions_key += r + ",";
 
-  // The matcher costs ~77 µs a text: only run it when some digit run could be a full number.
-  const bool worth_matching = has_long_digit_run(masked);
-  if (worth_matching) {
-    for (const std::string& region : query.regions) {
-      PhoneNumberMatcher matcher(util_, masked, region, PhoneNumberMatcher::VALID, INT_MAX);
-      PhoneNumberMatch match;
-      while (matcher.HasNext() && matcher.Next(&match)) {
-        const auto b = static_cast<std::size_t>(match.start());
-        const std::size_t e = b + static_cast<std::size_t>(match.length());
-        if (e > masked.size() || overlaps(b, e)) continue;
-        NumberHit hit;
-        hit.begin = b;
-        hit.end = e;
-        util_.Format(match.number(), PhoneNumberUtil::E164, &hit.number.e164);
-        if (known(hit.number.e164)) continue;
-        util_.GetRegionCodeForNumber(match.number(), &hit.number.region);
-        if (hit.number.region == "ZZ" || hit.number.region == "001") hit.number.region.clear();
-        hit.number.raw = nt.raw(b, e);
-        hits.push_back(std::move(hit));
+  // The matcher costs ~15-25 µs a window (ICU regexes): only windows around digit runs.
+  for (const DigitSpan& w : matcher_windows(masked, truncated)) {
+    const std::string_view window = std::string_view(masked).substr(w.begin, w.end - w.begin);
+    std::string key;
+    const std::vector<WindowMatch>* cached = nullptr;
+    if (query.cache_entries > 0) {
+      key.reserve(regions_key.size() + window.size() + 1);
+      key.append(regions_key).append("|").append(window);
+      cached = cache().find(key);
+    }
+    std::vector<WindowMatch> fresh;
+    if (cached == nullptr) {
+      const std::string window_text(window);
+      std::vector<char> taken(window.size(), 0);
+      for (const std::string& region : query.regions) {
+        PhoneNumberMatcher matcher(util_, window_text, region, PhoneNumberMatcher::VALID, kMatcherMaxTries);
+        PhoneNumberMatch match;
+        while (matcher.HasNext() && matcher.Next(&match)) {
+          const auto b = static_cast<std::size_t>(match.start());
+          const std::size_t e = b + static_cast<std::size_t>(match.length());
+          if (e > window.size() || std::any_of(taken.begin() + static_cast<std::ptrdiff_t>(b),
+                                               taken.begin() + static_cast<std::ptrdiff_t>(e), [](char c) { return c != 0; }))
+            continue;
+          std::fill(taken.begin() + static_cast<std::ptrdiff_t>(b), taken.begin() + static_cast<std::ptrdiff_t>(e), 1);
+          WindowMatch m;
+          m.offset = static_cast<std::uint32_t>(b);
+          m.length = static_cast<std::uint32_t>(e - b);
+          util_.Format(match.number(), PhoneNumberUtil::E164, &m.e164);
+          util_.GetRegionCodeForNumber(match.number(), &m.region);
+          if (m.region == "ZZ" || m.region == "001") m.region.clear();  // 001: non-geographic (+800, +882)
+          fresh.push_back(std::move(m));
+        }
       }
+      std::sort(fresh.begin(), fresh.end(), [](const WindowMatch& a, const WindowMatch& b) { return a.offset < b.offset; });
+      if (query.cache_entries > 0) cache().put(std::move(key), fresh, query.cache_entries);
+      cached = &fresh;
+    }
+    for (const WindowMatch& m : *cached) {
+      const std::size_t b = w.begin + m.offset;
+      const std::size_t e = b + m.length;
+      if (overlaps(b, e) || is_known(m.e164)) continue;
+      if (hits.size() >= kMaxNumbers) {
+        truncated = true;
+        break;
+      }
+      NumberHit hit;
+      hit.begin = b;
+      hit.end = e;
+      hit.number.e164 = m.e164;
+      hit.number.region = m.region;
+      hit.number.raw = nt.raw(b, e);
+      if (nt.removed_inside(b, e)) hit.number.flags.emplace_back("zero_width");
+      known.push_back(m.e164);
+      cover(b, e);
+      hits.push_back(std::move(hit));
     }
   }
 
   // Short codes and emergency numbers: standalone tokens, flagged so nothing blocklists them.
-  for (const Run& r : runs) {
+  std::size_t checked = 0;
+  for (const Run& r : find_runs(masked)) {
     const std::size_t len = r.end - r.begin;
     if (r.plus || r.groups != 1 || len < 2 || len > 6 || overlaps(r.begin, r.end)) continue;
     if (r.begin > 0) {
@@ -414,7 +637,12 @@ std::vector<NumberHit> PhoneFinder::find(std::string& masked, const NormalizedTe
       if (is_word_cp(next)) continue;
     }
     const std::string digits = masked.substr(r.begin, len);
-    if (known(digits) || (len == 2 && digits[0] != '0')) continue;  // 2 digits: only 01..09 emergency
+    if (is_known(digits) || (len == 2 && digits[0] != '0')) continue;  // 2 digits: only 01..09 emergency
+    if (hits.size() >= kMaxNumbers || checked >= kMaxShortCodeChecks) {
+      truncated = true;
+      break;
+    }
+    ++checked;
     NumberHit hit;
     hit.begin = r.begin;
     hit.end = r.end;
@@ -426,21 +654,33 @@ std::vector<NumberHit> PhoneFinder::find(std::string& masked, const NormalizedTe
     if (service) {
       hit.number.region = query.regions.front();
       hit.number.flags = {"short_code", "service_number"};
+      known.push_back(digits);
       hits.push_back(std::move(hit));
       continue;
     }
     for (const std::string& region : query.regions) {
-      const bool emergency = short_info_->IsEmergencyNumber(digits, region);
-      bool valid = false;
-      if (!emergency && len >= 3) {
-        PhoneNumber pn;
-        valid = util_.Parse(digits, region, &pn) == PhoneNumberUtil::NO_PARSING_ERROR &&
-                short_info_->IsValidShortNumberForRegion(pn, region);
+      constexpr std::uint8_t kEmergency = 1, kValid = 2;
+      std::uint8_t answer = 0;
+      const std::string key = "S" + region + ":" + digits;
+      const std::uint8_t* cached = query.cache_entries > 0 ? cache().find_short(key) : nullptr;
+      if (cached != nullptr) {
+        answer = *cached;
+      } else {
+        if (short_info_->IsEmergencyNumber(digits, region)) answer |= kEmergency;
+        if ((answer & kEmergency) == 0 && len >= 3) {
+          PhoneNumber pn;
+          if (util_.Parse(digits, region, &pn) == PhoneNumberUtil::NO_PARSING_ERROR &&
+              short_info_->IsValidShortNumberForRegion(pn, region))
+            answer |= kValid;
+        }
+        if (query.cache_entries > 0) cache().put_short(key, answer, query.cache_entries);
       }
-      if (!emergency && !valid) continue;
+      const bool brand = query.brands != nullptr && query.brands->owner_of_short_code(digits, region) >= 0;
+      if (answer == 0 && !brand) continue;
       hit.number.region = region;
       hit.number.flags = {"short_code"};
-      if (emergency) hit.number.flags.emplace_back("emergency");
+      if ((answer & kEmergency) != 0) hit.number.flags.emplace_back("emergency");
+      known.push_back(digits);
       hits.push_back(std::move(hit));
       break;
     }

@@ -5,8 +5,11 @@
 #include <array>
 #include <cstdlib>
 
+#include <arpa/inet.h>
 #include <idn2.h>
 #include <libpsl.h>
+
+#include "extract/spoof.hpp"
 
 namespace smish::classifier::detail {
 namespace {
@@ -15,10 +18,13 @@ constexpr std::size_t kMaxHostRunBytes = 512;  // a DNS name is <= 253 octets; I
 constexpr std::size_t kMaxUrlBytes = 4096;     // longer "URLs" in an SMS are noise, cut them here
 constexpr std::size_t kMaxLabelBytes = 63;     // RFC 1035 §2.3.4
 constexpr std::size_t kMaxHostBytes = 253;     // RFC 1035 §2.3.4, dotted form without the root dot
+constexpr std::size_t kMaxIpv6Bytes = 47;      // RFC 4291 text form with an embedded IPv4, plus brackets
+constexpr std::size_t kMaxIpv4PartDigits = 34; // "0x" + 32 digits: anything longer overflows 32 bits anyway
 
-constexpr std::array<std::string_view, 13> kShorteners = {
-    "bit.ly", "tinyurl.com", "t.co", "goo.gl", "is.gd", "cutt.ly", "rb.gy",
-    "ow.ly",  "t.ly",        "shorturl.at", "tiny.cc", "clck.ru", "u.to"};
+constexpr std::array<std::string_view, 22> kShorteners = {
+    "bit.ly",  "tinyurl.com", "t.co",      "goo.gl",  "is.gd",   "cutt.ly", "rb.gy",  "ow.ly",
+    "t.ly",    "shorturl.at", "tiny.cc",   "clck.ru", "u.to",    "vk.cc",   "v.gd",   "bit.do",
+    "rebrand.ly", "surl.li",  "qrco.de",   "s.id",    "lin.ee",  "bitly.com"};
 
 // Generic TLDs common in links. A bare two-label host with no path ("file.name", "hello.how")
 // must end in a ccTLD, an IDN TLD or one of these: many newer gTLDs are ordinary words.
@@ -110,23 +116,34 @@ std::size_t scan_path(std::string_view t, std::size_t i, std::size_t url_begin) 
 }
 
 // linkify-it style trailing punctuation: drop . , ; : ! ? and unbalanced quotes or closing
-// brackets from the end of the path part [from, end).
+// brackets from the end of the path part [from, end). Counts once, then updates: linear.
 std::size_t strip_trailing(std::string_view t, std::size_t url_begin, std::size_t from, std::size_t end) {
-  auto count = [&](char c) { return std::count(t.begin() + static_cast<std::ptrdiff_t>(url_begin),
-                                               t.begin() + static_cast<std::ptrdiff_t>(end), c); };
+  std::array<std::size_t, 128> count{};
+  for (std::size_t k = url_begin; k < end; ++k) {
+    const auto c = static_cast<unsigned char>(t[k]);
+    if (c < 128) ++count[c];
+  }
+  auto drop = [&](std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) {
+      --end;
+      const auto c = static_cast<unsigned char>(t[end]);
+      if (c < 128) --count[c];
+    }
+  };
   while (end > from) {
     const char c = t[end - 1];
+    const auto uc = static_cast<unsigned char>(c);
     if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?') {
-      --end;
+      drop(1);
     } else if (c == '"' || c == '\'') {
-      if (count(c) % 2 == 0) break;
-      --end;
-    } else if (c == 's' && end - 1 > from && t[end - 2] == '\'' && count('\'') % 2 == 1) {
-      end -= 2;  // English possessive: "http://t.co/abc's"
+      if (count[uc] % 2 == 0) break;
+      drop(1);
+    } else if (c == 's' && end - 1 > from && t[end - 2] == '\'' && count['\''] % 2 == 1) {
+      drop(2);  // English possessive: "http://t.co/abc's"
     } else if (c == ')' || c == ']' || c == '}') {
       const char open = c == ')' ? '(' : c == ']' ? '[' : '{';
-      if (count(open) >= count(c)) break;
-      --end;
+      if (count[static_cast<unsigned char>(open)] >= count[uc]) break;
+      drop(1);
     } else {
       break;
     }
@@ -177,6 +194,71 @@ bool is_shortener(std::string_view host) {
   return std::find(kShorteners.begin(), kShorteners.end(), host) != kShorteners.end();
 }
 
+namespace {
+
+bool is_hex_digit(char c) { return is_ascii_digit(static_cast<unsigned char>(c)) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+
+// WHATWG URL §3.5 "ends in a number": the last label is digits, or 0x followed by hex digits.
+bool ends_in_number(std::string_view host) {
+  const std::string_view last = host.substr(host.rfind('.') == std::string_view::npos ? 0 : host.rfind('.') + 1);
+  if (all_digits(last)) return true;
+  if (last.size() >= 2 && last[0] == '0' && (last[1] | 0x20) == 'x')
+    return std::all_of(last.begin() + 2, last.end(), is_hex_digit);
+  return false;
+}
+
+}  // namespace
+
+std::optional<Ipv4> parse_ipv4(std::string_view host) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (std::size_t k = 0; k <= host.size(); ++k) {
+    if (k < host.size() && host[k] != '.') continue;
+    parts.push_back(host.substr(start, k - start));
+    start = k + 1;
+  }
+  if (!parts.empty() && parts.back().empty() && parts.size() > 1) parts.pop_back();
+  if (parts.empty() || parts.size() > 4) return std::nullopt;
+  Ipv4 ip;
+  bool hex = false, octal = false;
+  std::uint64_t values[4] = {0, 0, 0, 0};
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    std::string_view part = parts[p];
+    if (part.empty() || part.size() > kMaxIpv4PartDigits) return std::nullopt;
+    unsigned radix = 10;
+    if (part.size() >= 2 && part[0] == '0' && (part[1] | 0x20) == 'x') {
+      radix = 16, part.remove_prefix(2), hex = true;
+    } else if (part.size() >= 2 && part[0] == '0') {
+      radix = 8, part.remove_prefix(1), octal = true;
+    }
+    std::uint64_t v = 0;
+    for (char c : part) {
+      unsigned d = 0;
+      if (is_ascii_digit(static_cast<unsigned char>(c))) d = static_cast<unsigned>(c - '0');
+      else if (radix == 16 && is_hex_digit(c)) d = static_cast<unsigned>((c | 0x20) - 'a' + 10);
+      else return std::nullopt;
+      if (d >= radix) return std::nullopt;
+      v = v * radix + d;
+      if (v > 0xFFFFFFFFull) return std::nullopt;
+    }
+    values[p] = v;
+  }
+  const std::size_t n = parts.size();
+  for (std::size_t p = 0; p + 1 < n; ++p)
+    if (values[p] > 255) return std::nullopt;
+  if (values[n - 1] >= (std::uint64_t{1} << (8 * (5 - n)))) return std::nullopt;
+  std::uint64_t addr = values[n - 1];
+  for (std::size_t p = 0; p + 1 < n; ++p) addr += values[p] << (8 * (3 - p));
+  ip.address = static_cast<std::uint32_t>(addr);
+  ip.text = std::to_string((addr >> 24) & 0xFF) + "." + std::to_string((addr >> 16) & 0xFF) + "." +
+            std::to_string((addr >> 8) & 0xFF) + "." + std::to_string(addr & 0xFF);
+  ip.form = hex ? "ip_hex" : octal ? "ip_octal" : n < 4 ? "ip_decimal" : nullptr;
+  ip.dotted_decimal = n == 4 && !hex && std::all_of(parts.begin(), parts.end(), [](std::string_view x) {
+                        return x.size() <= 3 && all_digits(x);
+                      });
+  return ip;
+}
+
 struct UrlFinder::Candidate {
   std::size_t begin = 0;
   std::size_t end = 0;
@@ -215,17 +297,33 @@ std::optional<UrlFinder::Host> UrlFinder::validate_host(std::string_view host, b
     if (first == '-' || first == '_' || last == '-' || last == '_') return std::nullopt;
   }
   Host h;
-  if (std::all_of(labels.begin(), labels.end(), [](std::string_view l) { return all_digits(l); })) {
-    bool ip = labels.size() == 4;
-    for (std::string_view l : labels) ip = ip && l.size() <= 3 && std::atoi(std::string(l).c_str()) <= 255;
-    if (!ip && !(with_scheme && labels.size() == 1)) return std::nullopt;
-    h.ascii = std::string(host);
+  if (ends_in_number(host)) {
+    // An IP address or nothing (WHATWG URL §3.5): "1.5" and "v2.10" are not hosts. Without a
+    // scheme only four decimal parts count ("10.0.0.1/a"); "3232235777" alone is just a number.
+    auto ip = parse_ipv4(host);
+    if (!ip || (!with_scheme && !ip->dotted_decimal)) return std::nullopt;
+    h.ascii = ip->text;
     h.domain = h.ascii;
-    h.ip = ip;
+    h.ip = true;
+    h.ip_form = ip->form;
     return h;
   }
-  if (labels.size() > 1 && all_digits(labels.back())) return std::nullopt;  // "1.5", "v2.10"
 
+  if (!with_scheme && labels.size() >= 2) {
+    // A bare host needs a known TLD: decide that from the last label alone before converting the
+    // whole host ("г.Москва" and Persian sentences with a full stop never reach libidn2 whole).
+    const std::string_view written_tld = labels.back();
+    if (!has_non_ascii(written_tld)) {
+      if (!is_known_tld(ascii_lower(written_tld))) return std::nullopt;
+    } else {
+      char* out = nullptr;
+      const std::string label(written_tld);
+      const int rc = idn2_to_ascii_8z(label.c_str(), &out, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+      const bool known = rc == IDN2_OK && out != nullptr && is_known_tld(ascii_lower(out));
+      idn2_free(out);
+      if (!known) return std::nullopt;
+    }
+  }
   if (has_non_ascii(host)) {
     const std::string utf8(host);
     char* out = nullptr;
@@ -265,6 +363,16 @@ std::optional<UrlFinder::Host> UrlFinder::validate_host(std::string_view host, b
         std::find(kCommonGenericTlds.begin(), kCommonGenericTlds.end(), tld) == kCommonGenericTlds.end())
       return std::nullopt;
   }
+  if (h.idn || h.ascii.find("xn--") != std::string::npos) {
+    // The Unicode form, for look-alike checks: what a reader sees, whichever way it was written.
+    char* uni = nullptr;
+    if (idn2_to_unicode_8z8z(h.ascii.c_str(), &uni, 0) == IDN2_OK && uni != nullptr) {
+      h.unicode = uni;
+      const Spoof& sp = spoof();
+      for (std::string_view label : split_labels(h.unicode)) h.mixed_script = h.mixed_script || sp.mixed_script(label);
+    }
+    idn2_free(uni);
+  }
   const char* reg = psl_registrable_domain(psl_, h.ascii.c_str());
   if (reg == nullptr && !with_scheme) return std::nullopt;
   h.domain = reg != nullptr ? std::string(reg) : h.ascii;
@@ -289,6 +397,7 @@ std::optional<UrlFinder::Candidate> UrlFinder::try_scheme(std::string_view t, st
   };
   static constexpr Scheme kSchemes[] = {{"https://", "https", false}, {"http://", "http", false},
                                         {"hxxps://", "https", true},  {"hxxp://", "http", true},
+                                        {"h**ps://", "https", true},  {"h**p://", "http", true},
                                         {"ftp://", "ftp", false}};
   const Scheme* scheme = nullptr;
   for (const Scheme& s : kSchemes) {
@@ -310,6 +419,7 @@ std::optional<UrlFinder::Candidate> UrlFinder::try_scheme(std::string_view t, st
     c.userinfo = std::string(t.substr(p, q - p));
     host_begin = q + 1;
   }
+  if (host_begin < t.size() && t[host_begin] == '[') return try_ipv6(t, std::move(c), host_begin);
   std::size_t run_end = scan_host_run(t, host_begin);
   std::size_t host_end = run_end;
   while (host_end > host_begin && t[host_end - 1] == '.') --host_end;
@@ -339,9 +449,20 @@ std::optional<UrlFinder::Candidate> UrlFinder::try_scheme(std::string_view t, st
     std::size_t d = c.end + 1;
     while (d < t.size() && is_ascii_digit(static_cast<unsigned char>(t[d])) && d - c.end <= 6) ++d;
     const std::size_t digits = d - c.end - 1;
-    if (digits > 0) {
-      if (digits > 5 || std::atoi(std::string(t.substr(c.end + 1, digits)).c_str()) > 65535) return std::nullopt;
-      c.port = std::string(t.substr(c.end + 1, digits));
+    if (digits > 0 && (digits > 5 || std::atoi(std::string(t.substr(c.end + 1, digits)).c_str()) > 65535))
+      return std::nullopt;
+  }
+  finish_authority(t, c);
+  return c;
+}
+
+// Port (RFC 3986 §3.2.3, <= 65535, already checked by the caller) and path after the host.
+void UrlFinder::finish_authority(std::string_view t, Candidate& c) const {
+  if (c.end < t.size() && t[c.end] == ':') {
+    std::size_t d = c.end + 1;
+    while (d < t.size() && is_ascii_digit(static_cast<unsigned char>(t[d])) && d - c.end <= 6) ++d;
+    if (d > c.end + 1) {
+      c.port = std::string(t.substr(c.end + 1, d - c.end - 1));
       c.end = d;
     }
   }
@@ -350,6 +471,33 @@ std::optional<UrlFinder::Candidate> UrlFinder::try_scheme(std::string_view t, st
     const std::size_t path_end = scan_path(t, c.end, c.begin);
     c.end = strip_trailing(t, c.begin, c.path_begin, path_end);
   }
+}
+
+// "http://[2001:db8::1]:8080/x": RFC 3986 §3.2.2 IP-literal, read with inet_pton, written back
+// in the RFC 5952 canonical form by inet_ntop.
+std::optional<UrlFinder::Candidate> UrlFinder::try_ipv6(std::string_view t, Candidate c, std::size_t host_begin) const {
+  const std::size_t limit = std::min(t.size(), host_begin + kMaxIpv6Bytes);
+  std::size_t close = host_begin + 1;
+  while (close < limit && t[close] != ']') ++close;
+  if (close >= limit) return std::nullopt;
+  const std::string literal(t.substr(host_begin + 1, close - host_begin - 1));
+  unsigned char addr[16];
+  char text[INET6_ADDRSTRLEN];
+  if (inet_pton(AF_INET6, literal.c_str(), addr) != 1 || inet_ntop(AF_INET6, addr, text, sizeof text) == nullptr)
+    return std::nullopt;
+  c.host.ascii = text;
+  c.host.domain = text;
+  c.host.ip = true;
+  c.host.ipv6 = true;
+  c.end = close + 1;
+  if (c.end < t.size() && t[c.end] == ':') {
+    std::size_t d = c.end + 1;
+    while (d < t.size() && is_ascii_digit(static_cast<unsigned char>(t[d])) && d - c.end <= 6) ++d;
+    const std::size_t digits = d - c.end - 1;
+    if (digits > 5 || (digits > 0 && std::atoi(std::string(t.substr(c.end + 1, digits)).c_str()) > 65535))
+      return std::nullopt;
+  }
+  finish_authority(t, c);
   return c;
 }
 
@@ -449,6 +597,7 @@ std::optional<EmailHit> UrlFinder::try_email(std::string_view t, std::size_t i) 
   EmailHit e;
   e.begin = i;
   e.end = host_end;
+  e.domain_begin = d;
   e.address = std::string(t.substr(p, q - p)) + "@" + host->ascii;
   return e;
 }
@@ -457,17 +606,23 @@ UrlHit UrlFinder::make_hit(const NormalizedText& nt, const Candidate& c) {
   UrlHit hit;
   hit.begin = c.begin;
   hit.end = c.end;
+  hit.unicode_host = c.host.unicode.empty() ? c.host.ascii : c.host.unicode;
+  hit.userinfo = c.userinfo;
   auto& u = hit.url;
   u.raw = nt.raw(c.begin, c.end);
   u.host = c.host.ascii;
   u.domain = c.host.domain;
   const std::string_view path = std::string_view(nt.text).substr(c.path_begin, c.end - c.path_begin);
-  u.url = c.scheme + "://" + (c.userinfo.empty() ? "" : c.userinfo + "@") + c.host.ascii +
+  const std::string host = c.host.ipv6 ? "[" + c.host.ascii + "]" : c.host.ascii;
+  u.url = c.scheme + "://" + (c.userinfo.empty() ? "" : c.userinfo + "@") + host +
           (c.port.empty() ? "" : ":" + c.port) + std::string(path);
   if (c.no_scheme) u.flags.emplace_back("no_scheme");
   if (c.obfuscated_scheme || nt.deobfuscated_inside(c.begin, c.end)) u.flags.emplace_back("obfuscated");
   if (c.host.idn) u.flags.emplace_back("idn");
+  if (c.host.mixed_script) u.flags.emplace_back("mixed_script");
   if (c.host.ip) u.flags.emplace_back("ip_literal");
+  if (c.host.ipv6) u.flags.emplace_back("ipv6");
+  if (c.host.ip_form != nullptr) u.flags.emplace_back(c.host.ip_form);
   if (is_shortener(c.host.ascii)) u.flags.emplace_back("shortener");
   if (c.host.shared_hosting) u.flags.emplace_back("shared_hosting");
   if (!c.userinfo.empty()) u.flags.emplace_back("userinfo");
@@ -481,11 +636,44 @@ UrlScan UrlFinder::scan(const NormalizedText& nt) const {
   const std::string_view t = nt.text;
   std::size_t i = 0;
   while (i < t.size()) {
+    if (out.urls.size() + out.emails.size() + out.tels.size() >= kMaxUrlHits) {
+      out.truncated = true;
+      break;
+    }
     char32_t cur = 0;
     const std::size_t len = decode_utf8(t, i, cur);
     if (!(is_word_cp(cur) || cur == '/')) {
       i += len;
       continue;
+    }
+    {
+      // A word (letters, digits, marks of any script) followed by none of . @ : / - _ % + holds
+      // no URL, e-mail or tel: start: inside it every position follows a letter or digit, and a
+      // host, scheme or address would need one of those characters. Skip it whole. (A word in a
+      // script written without spaces, "これはhttp", ends at the ':' and is not skipped.)
+      std::size_t w = i;
+      bool cjk = false;
+      while (w < t.size()) {
+        const auto b = static_cast<unsigned char>(t[w]);
+        if (b < 0x80) {
+          if (!is_ascii_alnum(b)) break;
+          ++w;
+          continue;
+        }
+        char32_t c = 0;
+        const std::size_t l = decode_utf8(t, w, c);
+        if (!is_word_cp(c)) break;
+        cjk = cjk || is_cjk(c);
+        w += l;
+      }
+      auto may_continue = [](char c) {
+        return c == '.' || c == '@' || c == ':' || c == '/' || c == '-' || c == '_' || c == '%' || c == '+' ||
+               c == '*';  // "h**p://"
+      };
+      if (w > i && !cjk && (w == t.size() || !may_continue(t[w]))) {
+        i = w;
+        continue;
+      }
     }
     char32_t prev = 0;
     if (i > 0) decode_utf8_before(t, i, prev);
@@ -511,6 +699,17 @@ UrlScan UrlFinder::scan(const NormalizedText& nt) const {
     }
     if (bare_boundary(prev, cur)) {
       if (auto e = try_email(t, i)) {
+        // "swedbank.lv@evil.com/login" is no address: a path makes it a URL with userinfo.
+        if (e->end < t.size() && t[e->end] == '/' && e->address.rfind("mailto:", 0) != 0 &&
+            !ieq_ascii(t, i, "mailto:")) {
+          if (auto c = try_bare(t, e->domain_begin)) {
+            c->begin = i;
+            c->userinfo = std::string(t.substr(i, e->domain_begin - 1 - i));
+            out.urls.push_back(make_hit(nt, *c));
+            i = c->end;
+            continue;
+          }
+        }
         i = e->end;
         out.emails.push_back(std::move(*e));
         continue;

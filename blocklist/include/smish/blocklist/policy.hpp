@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ void record_report(core::Indicator& indicator, const core::Report& report, const
 /// allowlists win over everything; automatic listing needs min_reporters distinct reporters in
 /// the window and the score threshold; a listed entry past its expiry becomes expired.
 core::IndicatorStatus evaluate(core::Indicator& indicator, const PolicyConfig& config, std::int64_t now_ms);
+
+/// evaluate(), counting `reporters` instead of indicator.reporters: the export evaluates copies
+/// that leave the (up to max_tracked_reporters) reporter map behind.
+core::IndicatorStatus evaluate_with(core::Indicator& indicator, const std::map<std::string, std::int64_t>& reporters,
+                                    const PolicyConfig& config, std::int64_t now_ms);
 
 /// True when `indicator` may never be blocked automatically: allowlisted by config, a short,
 /// emergency or service number, or a shortener/shared-hosting registrable domain (those are listed

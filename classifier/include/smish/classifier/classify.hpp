@@ -17,6 +17,7 @@ struct ClassifyConfig {
   std::string rules_dir = "configs/rules";  ///< Default: configs/rules. Every *.yaml in it is loaded.
   double scam_threshold = 0.6;              ///< Default: 0.6. Score at or above it: label scam.
   double spam_threshold = 0.4;              ///< Default: 0.4. Advertising score at or above it: label spam.
+  std::string model_file;                   ///< Default: "" (rules only). A model from `smishctl train`.
 };
 
 /// One rule as written in a rules file.
@@ -56,20 +57,30 @@ class RuleSet {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Fuses rule hits and extraction evidence into a Verdict. Thread-safe.
+class Model;  // model.hpp
+
+/// Fuses rule hits, extraction evidence and, when given, the trained model's probabilities into a
+/// Verdict. Thread-safe. To reload rules or the model, build a new Classifier and swap a
+/// shared_ptr to it: a Classifier never changes.
 class Classifier {
  public:
-  Classifier(std::shared_ptr<const RuleSet> rules, ClassifyConfig config);
+  /// `model`: null for rules only (smishd runs without a model file).
+  Classifier(std::shared_ptr<const RuleSet> rules, ClassifyConfig config,
+             std::shared_ptr<const Model> model = nullptr);
 
   /// `reporter_region`: ISO country of the reporter, for "number from another country" evidence.
   core::Verdict classify(std::string_view text, const core::Extraction& extraction,
                          std::string_view reporter_region) const;
 
   const RuleSet& rules() const { return *rules_; }
+  /// The model, null when classifying by rules only.
+  const std::shared_ptr<const Model>& model() const { return model_; }
 
  private:
   std::shared_ptr<const RuleSet> rules_;
   ClassifyConfig config_;
+  std::shared_ptr<const Model> model_;
+  std::string model_version_;  // "rules-1" or "rules-1+<model name>"
 };
 
 }  // namespace smish::classifier

@@ -120,6 +120,7 @@ struct Report {
   Extraction extraction;
   Verdict verdict;
   std::optional<Label> analyst_label;
+  std::string campaign;               ///< near-duplicate cluster, "c-<16 hex>" (classifier/campaign.hpp); "" if none
   std::string reported_sender;        ///< the scammer's number or sender ID, from the two-step conversation
 };
 

@@ -1,0 +1,174 @@
+// Buffered hashing file writers, fsync helpers and the serial-directory layout of the export.
+#include "file_io.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <openssl/evp.h>
+
+#include "smish/core/json.hpp"
+
+namespace smish::blocklist::io {
+namespace {
+
+using core::ErrorCode;
+using core::make_error;
+
+std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.finish();
+}
+
+struct Sha256::Ctx {
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
+  ctx_->ctx = EVP_MD_CTX_new();
+  if (ctx_->ctx && EVP_DigestInit_ex(ctx_->ctx, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx_->ctx);
+    ctx_->ctx = nullptr;
+  }
+}
+
+Sha256::~Sha256() {
+  if (ctx_->ctx) EVP_MD_CTX_free(ctx_->ctx);
+}
+
+void Sha256::update(std::string_view data) {
+  if (ctx_->ctx) EVP_DigestUpdate(ctx_->ctx, data.data(), data.size());
+}
+
+std::string Sha256::finish() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  // A context OpenSSL could not allocate yields an empty digest, which matches no file: the
+  // manifest then fails verification instead of vouching for unhashed data.
+  if (!ctx_->ctx || EVP_DigestFinal_ex(ctx_->ctx, md.data(), &len) != 1) return "";
+  return core::to_hex(std::string_view(reinterpret_cast<const char*>(md.data()), len));
+}
+
+FileWriter::~FileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+core::Status FileWriter::open(const std::filesystem::path& path, bool enabled) {
+  path_ = path;
+  enabled_ = enabled;
+  hash_ = std::make_unique<Sha256>();
+  buf_.reserve(kFlushAt + (kFlushAt >> 2));
+  if (!enabled_) return {};
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) return make_error(ErrorCode::IoError, "create " + path.string() + ": " + errno_text());
+  return {};
+}
+
+void FileWriter::flush() {
+  if (!enabled_ || !error_.empty()) {
+    buf_.clear();
+    return;
+  }
+  hash_->update(buf_);
+  bytes_ += buf_.size();
+  std::size_t off = 0;
+  while (off < buf_.size()) {
+    const ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error_ = "write " + path_.string() + ": " + errno_text();
+      break;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  buf_.clear();
+}
+
+core::Status FileWriter::finish() {
+  flush();
+  sha256_ = hash_->finish();
+  if (!enabled_) return {};
+  if (error_.empty() && ::fsync(fd_) != 0) error_ = "fsync " + path_.string() + ": " + errno_text();
+  if (::close(fd_) != 0 && error_.empty()) error_ = "close " + path_.string() + ": " + errno_text();
+  fd_ = -1;
+  if (!error_.empty()) return make_error(ErrorCode::IoError, error_);
+  return {};
+}
+
+core::Status write_new_file(const std::filesystem::path& path, std::string_view content) {
+  FileWriter w;
+  if (auto s = w.open(path); !s) return s;
+  w.append(content);
+  return w.finish();
+}
+
+core::Status fsync_dir(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_error(ErrorCode::IoError, "open " + dir.string() + ": " + errno_text());
+  const int rc = ::fsync(fd);
+  const std::string err = rc != 0 ? errno_text() : "";
+  ::close(fd);
+  if (rc != 0) return make_error(ErrorCode::IoError, "fsync " + dir.string() + ": " + err);
+  return {};
+}
+
+std::optional<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return std::move(ss).str();
+}
+
+core::Status replace_symlink(const std::filesystem::path& link, const std::string& target) {
+  const auto tmp = link.parent_path() / ("." + link.filename().string() + ".link-" + std::to_string(::getpid()));
+  ::unlink(tmp.c_str());
+  if (::symlink(target.c_str(), tmp.c_str()) != 0)
+    return make_error(ErrorCode::IoError, "symlink " + tmp.string() + ": " + errno_text());
+  if (::rename(tmp.c_str(), link.c_str()) != 0) {
+    const auto err = errno_text();
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::IoError, "rename " + link.string() + ": " + err);
+  }
+  return {};
+}
+
+std::optional<std::uint64_t> parse_serial(std::string_view text) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || v == 0) return std::nullopt;
+  return v;
+}
+
+std::vector<std::uint64_t> list_serials(const std::filesystem::path& out_dir) {
+  std::vector<std::uint64_t> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(out_dir / "serials", ec), end; !ec && it != end; it.increment(ec)) {
+    if (auto n = parse_serial(it->path().filename().string()); n && it->is_directory(ec)) out.push_back(*n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::uint64_t current_serial(const std::filesystem::path& out_dir) {
+  std::error_code ec;
+  const auto target = std::filesystem::read_symlink(out_dir / "current", ec);
+  if (ec) return 0;
+  const auto name = target.filename().string();
+  return parse_serial(name).value_or(0);
+}
+
+}  // namespace smish::blocklist::io

@@ -1,0 +1,490 @@
+// The export job against a real RocksDB: formats, serials, deltas, breaker, hostile data, signatures.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "../../blocklist/src/file_io.hpp"
+#include "smish/blocklist/export.hpp"
+#include "smish/blocklist/signing.hpp"
+#include "smish/core/json.hpp"
+#include "support.hpp"
+
+using namespace smish;
+using blocklist::ExportOutcome;
+using core::IndicatorKind;
+using core::IndicatorStatus;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kT0 = 1'763'769'600'000;
+constexpr std::int64_t kHour = 3'600'000;
+constexpr std::int64_t kDay = 24 * kHour;
+
+/// An indicator five reporters sent within the hour before kT0: listed by the default policy.
+core::Indicator listed(IndicatorKind kind, std::string value, std::int64_t last_ms = kT0) {
+  core::Indicator i;
+  i.kind = kind;
+  i.value = std::move(value);
+  for (int r = 0; r < 5; ++r) i.reporters.emplace("p:" + std::to_string(r), last_ms - r * 60'000);
+  i.distinct_reporters = 5;
+  i.total_reports = 5;
+  i.first_seen_ms = last_ms - 4 * 60'000;
+  i.last_seen_ms = last_ms;
+  i.categories["fake_delivery"] = 5;
+  i.max_score = 0.9;
+  i.status = IndicatorStatus::Listed;
+  i.status_actor = "policy";
+  return i;
+}
+
+core::Indicator by_analyst(core::Indicator i, IndicatorStatus status) {
+  i.status = status;
+  i.status_actor = "analyst:test";
+  i.status_reason = "hostile fixture";
+  return i;
+}
+
+struct Fixture {
+  test::TempDir dir;
+  std::unique_ptr<storage::Store> store;
+  blocklist::PolicyConfig policy;
+  blocklist::ExportConfig config;
+
+  Fixture() {
+    storage::StorageConfig scfg;
+    scfg.path = (dir.path() / "db").string();
+    auto s = storage::Store::open(scfg, storage::OpenMode::ReadWrite);
+    REQUIRE(s.has_value());
+    store = std::move(*s);
+    config.out_dir = (dir.path() / "export").string();
+  }
+  void put(std::vector<core::Indicator> inds) {
+    storage::Commit c;
+    c.indicators = std::move(inds);
+    REQUIRE((*store).commit(c).has_value());
+  }
+  blocklist::ExportResult run(std::int64_t now = kT0, blocklist::ExportOptions opts = {}) {
+    auto r = blocklist::export_blocklists(*store, policy, config, now, opts);
+    REQUIRE_MESSAGE(r.has_value(), (r.has_value() ? "" : r.error().message()));
+    return *r;
+  }
+  fs::path out() const { return config.out_dir; }
+  std::string file(const std::string& name) const { return test::read_file(out() / "current" / name); }
+};
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  for (const auto& l : lines(text))
+    if (l == line) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_SUITE("blocklist/export") {
+  TEST_CASE("every format comes from one scan into serials/1, which current points at, hashes in the manifest") {
+    Fixture f;
+    auto sender = listed(IndicatorKind::SenderId, "PAKKE");
+    f.put({listed(IndicatorKind::Number, "+37129999901"), listed(IndicatorKind::Domain, "evil-parcel.example"),
+           listed(IndicatorKind::Host, "pay.evil-parcel.example"), listed(IndicatorKind::Url, "https://pay.evil-parcel.example/x"),
+           sender});
+    auto r = f.run();
+    CHECK(r.outcome == ExportOutcome::Published);
+    CHECK(r.serial == 1);
+    CHECK(r.numbers == 1);
+    CHECK(r.sender_ids == 1);
+    CHECK(r.domains == 1);
+    CHECK(r.hosts == 1);
+    CHECK(r.urls == 1);
+    CHECK(fs::read_symlink(f.out() / "current") == "serials/1");
+    CHECK(fs::read_symlink(f.out() / "domains.txt") == "current/domains.txt");
+    auto manifest = core::Json::parse(f.file("manifest.json"));
+    CHECK(manifest["serial"] == 1);
+    CHECK(manifest["format"] == "smishd-export/1");
+    CHECK(manifest["signature"].is_null());
+    for (const char* name : blocklist::kExportFiles) {
+      const auto content = f.file(name);
+      CHECK_MESSAGE(manifest["files"][name]["sha256"] == blocklist::io::sha256_hex(content), name);
+      CHECK(manifest["files"][name]["bytes"] == content.size());
+    }
+    CHECK(f.file("domains.txt") == "evil-parcel.example\n");
+    CHECK(f.file("hosts.txt") == "pay.evil-parcel.example\n");
+    CHECK(f.file("urls.txt") == "https://pay.evil-parcel.example/x\n");
+    CHECK(has_line(f.file("numbers.csv"),
+                   "+37129999901,fake_delivery,listed,2025-11-21T23:56:00.000Z,2025-11-22T00:00:00.000Z,5,0.900,"
+                   "2025-12-22T00:00:00.000Z"));
+    CHECK(f.file("sender_ids.csv").find("\nPAKKE,fake_delivery,listed,") != std::string::npos);
+    const auto jsonl = lines(f.file("indicators.jsonl"));
+    REQUIRE(jsonl.size() == 5);
+    for (const auto& l : jsonl) {
+      auto j = core::Json::parse(l);
+      CHECK_FALSE(j.contains("reporters"));  // pseudonyms stay in smishd
+      CHECK(j["distinct_reporters"] == 5);
+      CHECK(j["status"] == "listed");
+    }
+    auto bundle = core::Json::parse(f.file("stix.json"));
+    CHECK(bundle["type"] == "bundle");
+    REQUIRE(bundle["objects"].size() == 6);
+    CHECK(bundle["objects"][0]["type"] == "identity");
+    std::set<std::string> patterns;
+    for (std::size_t i = 1; i < bundle["objects"].size(); ++i) {
+      const auto& o = bundle["objects"][i];
+      CHECK(o["type"] == "indicator");
+      CHECK(o["spec_version"] == "2.1");
+      CHECK(o["revoked"] == false);
+      CHECK(o["valid_until"].get<std::string>() > o["valid_from"].get<std::string>());
+      CHECK(o["created_by_ref"] == bundle["objects"][0]["id"]);
+      patterns.insert(o["pattern"].get<std::string>());
+    }
+    CHECK(patterns.count("[domain-name:value = 'evil-parcel.example']") == 1);
+    CHECK(patterns.count("[url:value = 'https://pay.evil-parcel.example/x']") == 1);
+    const auto zone = f.file("rpz.zone");
+    CHECK(zone.find("$ORIGIN rpz.smishd.local.\n") != std::string::npos);
+    CHECK(zone.find("( 1 ") != std::string::npos);  // SOA serial = export serial
+    CHECK(has_line(zone, "evil-parcel.example CNAME ."));
+    CHECK(has_line(zone, "*.evil-parcel.example CNAME ."));
+    CHECK(has_line(zone, "pay.evil-parcel.example CNAME ."));
+  }
+
+  TEST_CASE("an unchanged database publishes no new serial, unless forced") {
+    Fixture f;
+    f.put({listed(IndicatorKind::Domain, "evil-parcel.example")});
+    CHECK(f.run().serial == 1);
+    auto again = f.run(kT0 + 60'000);
+    CHECK(again.outcome == ExportOutcome::Unchanged);
+    CHECK(again.serial == 1);
+    CHECK(blocklist::current_serial(f.config.out_dir) == 1);
+    blocklist::ExportOptions force;
+    force.force = true;
+    auto forced = f.run(kT0 + 120'000, force);
+    CHECK(forced.outcome == ExportOutcome::Published);
+    CHECK(forced.serial == 2);
+  }
+
+  TEST_CASE("a hostile database never gets an allowlisted or protected value onto a blocklist") {
+    Fixture f;
+    f.policy.allow_domains = {"tele2.lv", "Secure.Example-Bank.lv."};
+    f.policy.allow_numbers = {"+37167000000"};
+    auto emergency = by_analyst(listed(IndicatorKind::Number, "+37111200000"), IndicatorStatus::Confirmed);
+    emergency.flags = {"emergency"};
+    auto shortener = listed(IndicatorKind::Domain, "bit.ly");
+    shortener.flags = {"shortener"};
+    f.put({
+        by_analyst(listed(IndicatorKind::Domain, "tele2.lv"), IndicatorStatus::Confirmed),
+        by_analyst(listed(IndicatorKind::Domain, "TELE2.LV."), IndicatorStatus::Confirmed),
+        listed(IndicatorKind::Host, "mans.Tele2.lv"),
+        listed(IndicatorKind::Url, "https://TELE2.lv/login"),
+        listed(IndicatorKind::Url, "https://user@tele2.lv/login"),
+        listed(IndicatorKind::Domain, "example-bank.lv"),  // would cover secure.example-bank.lv
+        listed(IndicatorKind::Domain, "lv"),                // a whole country
+        by_analyst(listed(IndicatorKind::Number, "+37167000000"), IndicatorStatus::Confirmed),
+        by_analyst(listed(IndicatorKind::Number, "112"), IndicatorStatus::Confirmed),
+        emergency,
+        shortener,
+        listed(IndicatorKind::Domain, "evil.example\n*.tele2.lv"),
+        listed(IndicatorKind::Number, "+371 2999 9901"),
+        // What must still be listed: look-alikes are not the real thing.
+        listed(IndicatorKind::Host, "tele2.lv.verify-id.top"),
+        listed(IndicatorKind::Domain, "tele2-lv-bonus.info"),
+        listed(IndicatorKind::Url, "https://bit.ly/3scam"),
+    });
+    auto r = f.run();
+    REQUIRE(r.outcome == ExportOutcome::Published);
+    CHECK(f.file("domains.txt") == "tele2-lv-bonus.info\n");
+    CHECK(f.file("hosts.txt") == "tele2.lv.verify-id.top\n");
+    CHECK(f.file("urls.txt") == "https://bit.ly/3scam\n");
+    CHECK(lines(f.file("numbers.csv")).size() == 1);  // the header only
+    // "lv", the spaced number and "112"; the injected line and the user@ URL are allowlisted
+    // already by evaluate(), as they name tele2.lv.
+    CHECK(r.invalid_skipped == 3);
+    CHECK(r.protected_skipped == 1);  // example-bank.lv, which would cover secure.example-bank.lv
+    CHECK(r.allowlisted == 7);        // evaluate() itself allowlists the rest
+    const auto zone = f.file("rpz.zone");
+    for (const auto& l : lines(zone)) {
+      if (l.ends_with(" CNAME .")) {
+        CHECK_MESSAGE(l.find("tele2.lv ") == std::string::npos, l);
+        CHECK_MESSAGE(l.find("example-bank.lv") == std::string::npos, l);
+        CHECK_MESSAGE(l.find("bit.ly") == std::string::npos, l);
+      }
+    }
+    CHECK(has_line(zone, "tele2.lv CNAME rpz-passthru."));
+    CHECK(has_line(zone, "*.tele2.lv CNAME rpz-passthru."));
+    CHECK(has_line(zone, "secure.example-bank.lv CNAME rpz-passthru."));
+    CHECK(has_line(zone, "bit.ly CNAME rpz-passthru."));
+    for (const auto& l : lines(f.file("indicators.jsonl"))) {
+      auto j = core::Json::parse(l);
+      if (j["status"] == "listed" || j["status"] == "confirmed")
+        CHECK_MESSAGE((j["value"] == "tele2-lv-bonus.info" || j["value"] == "tele2.lv.verify-id.top" ||
+                       j["value"] == "https://bit.ly/3scam"),
+                      l);
+    }
+    auto bundle = core::Json::parse(f.file("stix.json"));
+    CHECK(bundle["objects"].size() == 4);  // the identity and the three real scams
+  }
+
+  TEST_CASE("the circuit breaker refuses to empty the list or change too much of it, logs, counts, and yields to force") {
+    Fixture f;
+    std::vector<core::Indicator> many;
+    for (int i = 0; i < 200; ++i) many.push_back(listed(IndicatorKind::Domain, "scam-" + std::to_string(i) + ".example"));
+    f.put(many);
+    auto exporter = blocklist::Exporter::create(f.policy, f.config);
+    REQUIRE(exporter.has_value());
+    auto& ex = **exporter;
+    REQUIRE(ex.run(*f.store, kT0)->serial == 1);
+
+    // 60 days later every listing has expired: the list would become empty.
+    auto empty = ex.run(*f.store, kT0 + 60 * kDay);
+    REQUIRE(empty.has_value());
+    CHECK(empty->outcome == ExportOutcome::Refused);
+    CHECK(empty->refusal.find("empty") != std::string::npos);
+    CHECK(empty->delta.removed() == 200);
+    CHECK(ex.stats().refused == 1);
+    CHECK(blocklist::current_serial(f.config.out_dir) == 1);
+    CHECK(blocklist::io::list_serials(f.out()).size() == 1);
+
+    // 150 new entries on 200: 75 % > 50 %.
+    std::vector<core::Indicator> more;
+    for (int i = 0; i < 150; ++i) more.push_back(listed(IndicatorKind::Host, "h" + std::to_string(i) + ".scam.example"));
+    f.put(more);
+    auto big = ex.run(*f.store, kT0);
+    CHECK(big->outcome == ExportOutcome::Refused);
+    CHECK(big->refusal.find("150 of 200") != std::string::npos);
+    CHECK(ex.stats().refused == 2);
+
+    blocklist::ExportOptions dry;
+    dry.dry_run = true;
+    auto preview = ex.run(*f.store, kT0, dry);
+    CHECK(preview->outcome == ExportOutcome::DryRun);
+    CHECK(preview->delta.added() == 150);
+    CHECK_FALSE(preview->refusal.empty());
+    CHECK(blocklist::current_serial(f.config.out_dir) == 1);
+
+    blocklist::ExportOptions force;
+    force.force = true;
+    auto forced = ex.run(*f.store, kT0, force);
+    CHECK(forced->outcome == ExportOutcome::Published);
+    CHECK(forced->serial == 2);
+    CHECK(core::Json::parse(f.file("manifest.json"))["forced"] == true);
+  }
+
+  TEST_CASE("deltas from every kept serial carry the reason of each removal") {
+    Fixture f;
+    f.config.keep_serials = 3;
+    f.config.breaker_min_changes = 1000;  // small lists: the breaker stays out of this test
+    auto a = listed(IndicatorKind::Domain, "a.example", kT0 - 8 * kDay);  // expires after 7 days
+    auto b = listed(IndicatorKind::Domain, "b.example");
+    auto c = listed(IndicatorKind::Domain, "c.example");
+    f.put({listed(IndicatorKind::Domain, "a.example"), b, c});
+    REQUIRE(f.run(kT0 - 8 * kDay + kHour).serial == 1);
+    f.put({a, by_analyst(b, IndicatorStatus::Revoked), listed(IndicatorKind::Domain, "d.example")});
+    f.policy.allow_domains = {"c.example"};
+    auto second = f.run(kT0);
+    REQUIRE(second.serial == 2);
+    auto d12 = blocklist::parse_delta(f.file("delta-from-1.jsonl"));
+    REQUIRE(d12.has_value());
+    REQUIRE(d12->entries.size() == 4);
+    CHECK(d12->entries[0].key == "domain:a.example");
+    CHECK(d12->entries[0].reason == blocklist::RemovalReason::Expired);
+    CHECK(d12->entries[1].reason == blocklist::RemovalReason::Revoked);
+    CHECK(d12->entries[2].reason == blocklist::RemovalReason::Allowlisted);
+    CHECK(d12->entries[3].key == "domain:d.example");
+    CHECK(d12->entries[3].added);
+
+    f.put({by_analyst(listed(IndicatorKind::Domain, "d.example"), IndicatorStatus::Allowlisted),
+           listed(IndicatorKind::Domain, "e.example")});
+    REQUIRE(f.run(kT0).serial == 3);
+    auto d13 = blocklist::parse_delta(f.file("delta-from-1.jsonl"));
+    REQUIRE(d13.has_value());
+    CHECK(d13->from_serial == 1);
+    CHECK(d13->to_serial == 3);
+    std::vector<std::string> keys;
+    for (const auto& e : d13->entries) keys.push_back(e.key + (e.added ? " +" : " -"));
+    CHECK(keys == std::vector<std::string>{"domain:a.example -", "domain:b.example -", "domain:c.example -",
+                                           "domain:e.example +"});  // d came and went
+    auto d23 = blocklist::parse_delta(f.file("delta-from-2.jsonl"));
+    REQUIRE(d23->entries.size() == 2);
+    auto manifest = core::Json::parse(f.file("manifest.json"));
+    CHECK(manifest["deltas"] == core::Json::array({1, 2}));
+    // The STIX bundle revokes what left since the oldest kept serial, under the same ids.
+    auto bundle = core::Json::parse(f.file("stix.json"));
+    int revoked = 0;
+    for (const auto& o : bundle["objects"])
+      if (o.value("revoked", false)) {
+        ++revoked;
+        CHECK(o.contains("x_smishd_removal_reason"));
+      }
+    CHECK(revoked == 3);
+
+    for (int i = 0; i < 3; ++i) {
+      f.put({listed(IndicatorKind::Domain, "n" + std::to_string(i) + ".example")});
+      f.run(kT0);
+    }
+    CHECK(blocklist::current_serial(f.config.out_dir) == 6);
+    CHECK(blocklist::io::list_serials(f.out()) == std::vector<std::uint64_t>{4, 5, 6});
+    manifest = core::Json::parse(f.file("manifest.json"));
+    CHECK(manifest["deltas"] == core::Json::array({3, 4, 5}));
+  }
+
+  TEST_CASE("the manifest's Ed25519 signature verifies with the public key, and fails on a changed byte") {
+    Fixture f;
+    const auto key = (f.dir.path() / "export.key").string();
+    REQUIRE(blocklist::generate_signing_key(key).has_value());
+    f.config.signing_key_file = key;
+    f.put({listed(IndicatorKind::Domain, "evil-parcel.example")});
+    auto exporter = blocklist::Exporter::create(f.policy, f.config);
+    REQUIRE(exporter.has_value());
+    REQUIRE((*exporter)->run(*f.store, kT0)->outcome == ExportOutcome::Published);
+    const auto pem = (*exporter)->public_key_pem();
+    CHECK(pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    auto manifest = f.file("manifest.json");
+    const auto sig = f.file("manifest.json.sig");
+    CHECK(sig.size() == 64);
+    CHECK(blocklist::verify_ed25519(pem, manifest, sig));
+    manifest[manifest.size() / 2] ^= 1;
+    CHECK_FALSE(blocklist::verify_ed25519(pem, manifest, sig));
+    auto m = core::Json::parse(f.file("manifest.json"));
+    CHECK(m["signature"]["algorithm"] == "ed25519");
+    CHECK(m["signature"]["public_key_sha256"].get<std::string>().size() == 64);
+  }
+
+  TEST_CASE("a signing key readable by every user, or not Ed25519, is refused at creation") {
+    test::TempDir dir;
+    const auto key = (dir.path() / "k.pem").string();
+    REQUIRE(blocklist::generate_signing_key(key).has_value());
+    ::chmod(key.c_str(), 0644);
+    blocklist::ExportConfig cfg;
+    cfg.out_dir = dir.str();
+    cfg.signing_key_file = key;
+    auto r = blocklist::Exporter::create({}, cfg);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().detail.find("readable by every user") != std::string::npos);
+    cfg.signing_key_file = (dir.path() / "missing.pem").string();
+    CHECK_FALSE(blocklist::Exporter::create({}, cfg).has_value());
+    cfg.signing_key_file = "";
+    cfg.rpz_zone = "not a zone";
+    CHECK_FALSE(blocklist::Exporter::create({}, cfg).has_value());
+  }
+
+  TEST_CASE("a leftover temporary directory never becomes current and is cleaned up; a second writer is locked out") {
+    Fixture f;
+    f.put({listed(IndicatorKind::Domain, "evil-parcel.example")});
+    fs::create_directories(f.out() / "serials" / ".tmp-1-999");
+    {
+      std::ofstream half(f.out() / "serials" / ".tmp-1-999" / "domains.txt");
+      half << "half-writ";
+    }
+    auto r = f.run();
+    CHECK(r.serial == 1);
+    CHECK_FALSE(fs::exists(f.out() / "serials" / ".tmp-1-999"));
+    CHECK(f.file("domains.txt") == "evil-parcel.example\n");
+  }
+
+  TEST_CASE("an unreadable current serial stops the export until it is forced") {
+    Fixture f;
+    f.put({listed(IndicatorKind::Domain, "evil-parcel.example")});
+    REQUIRE(f.run().serial == 1);
+    { std::ofstream(f.out() / "serials" / "1" / "entries.tsv") << "garbage\n"; }
+    auto broken = blocklist::export_blocklists(*f.store, f.policy, f.config, kT0);
+    REQUIRE_FALSE(broken.has_value());
+    CHECK(broken.error().code == core::ErrorCode::Corruption);
+    blocklist::ExportOptions force;
+    force.force = true;
+    auto forced = f.run(kT0, force);
+    CHECK(forced.outcome == ExportOutcome::Published);
+    CHECK(forced.serial == 2);
+    CHECK(f.file("domains.txt") == "evil-parcel.example\n");
+  }
+
+  TEST_CASE("an out_dir of the single-directory layout is upgraded, its serial continued") {
+    Fixture f;
+    fs::create_directories(f.out());
+    {
+      std::ofstream m(f.out() / "manifest.json");
+      m << R"({"serial": 7, "files": {}})";
+      std::ofstream d(f.out() / "domains.txt");
+      d << "old.example\n";
+    }
+    f.put({listed(IndicatorKind::Domain, "evil-parcel.example")});
+    auto r = f.run();
+    CHECK(r.serial == 8);
+    CHECK(fs::is_symlink(f.out() / "domains.txt"));
+    CHECK(test::read_file(f.out() / "domains.txt") == "evil-parcel.example\n");
+    CHECK(core::Json::parse(test::read_file(f.out() / "manifest.json"))["serial"] == 8);
+  }
+
+  TEST_CASE("a reader that resolves current once never sees a half-written file or a mixed serial") {
+    Fixture f;
+    f.config.breaker_min_changes = 1'000'000;
+    f.put({listed(IndicatorKind::Domain, "seed.example")});
+    REQUIRE(f.run().serial == 1);
+    std::atomic<bool> done{false};
+    std::atomic<int> checked{0}, mismatches{0};
+    std::thread reader([&] {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (!done && std::chrono::steady_clock::now() < deadline) {
+        std::error_code ec;
+        const auto target = fs::read_symlink(f.out() / "current", ec);
+        if (ec) continue;
+        const auto dir = f.out() / target;
+        auto manifest_text = blocklist::io::read_file(dir / "manifest.json");
+        if (!manifest_text) continue;  // pruned meanwhile: a reader retries
+        auto m = core::Json::parse(*manifest_text, nullptr, false);
+        if (m.is_discarded()) {
+          ++mismatches;
+          continue;
+        }
+        for (const char* name : {"domains.txt", "rpz.zone", "stix.json"}) {
+          auto content = blocklist::io::read_file(dir / name);
+          if (content && blocklist::io::sha256_hex(*content) != m["files"][name]["sha256"]) ++mismatches;
+        }
+        ++checked;
+      }
+    });
+    for (int i = 0; i < 30; ++i) {
+      std::vector<core::Indicator> batch;
+      for (int k = 0; k < 50; ++k) batch.push_back(listed(IndicatorKind::Domain, "r" + std::to_string(i) + "-" + std::to_string(k) + ".example"));
+      f.put(batch);
+      REQUIRE(f.run().outcome == ExportOutcome::Published);
+    }
+    done = true;
+    reader.join();
+    CHECK(checked > 0);
+    CHECK(mismatches == 0);
+    CHECK(blocklist::current_serial(f.config.out_dir) == 31);
+  }
+
+  TEST_CASE("an indicator committed while the scan runs is not in that scan (one consistent view)") {
+    Fixture f;
+    f.put({listed(IndicatorKind::Domain, "a.example"), listed(IndicatorKind::Domain, "b.example")});
+    std::vector<std::string> seen;
+    auto s = f.store->scan_indicators([&](const core::Indicator& i) {
+      if (seen.empty()) {
+        storage::Commit c;
+        c.indicators = {listed(IndicatorKind::Domain, "c.example")};
+        auto b = listed(IndicatorKind::Domain, "b.example");
+        b.status_reason = "changed during the scan";
+        c.indicators.push_back(b);
+        REQUIRE(f.store->commit(c).has_value());
+      }
+      seen.push_back(i.value + "|" + i.status_reason);
+      return true;
+    });
+    REQUIRE(s.has_value());
+    CHECK(seen == std::vector<std::string>{"a.example|", "b.example|"});
+  }
+}
