@@ -84,6 +84,14 @@ struct Peer {
     std::string bytes = std::move(*pdu);
     co_await asio::async_write(socket, asio::buffer(bytes), use_awaitable);
   }
+  /// After session.stop(): expects smishd's unbind and answers it.
+  awaitable<void> expect_unbind() {
+    auto unbind = co_await next();
+    REQUIRE(unbind.has_value());
+    CHECK(unbind->header.command_id == kUnbind);
+    auto resp = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
+    co_await send(std::move(resp));
+  }
   awaitable<std::uint32_t> accept_bind(std::uint32_t status = kEsmeRok) {
     auto bind = co_await next();
     REQUIRE(bind.has_value());
@@ -172,11 +180,7 @@ TEST_SUITE("gateway/session") {
       CHECK(second->header.command_id == kDeliverSmResp);
       CHECK(second->header.command_status == kEsmeRok);
       session.stop();
-      auto unbind = co_await peer.next();
-      REQUIRE(unbind.has_value());
-      CHECK(unbind->header.command_id == kUnbind);
-      auto pdu3 = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
-      co_await peer.send(std::move(pdu3));
+      co_await peer.expect_unbind();
     });
   }
 
@@ -195,10 +199,7 @@ TEST_SUITE("gateway/session") {
       CHECK(resp->header.command_id == kDeliverSmResp);
       CHECK(resp->header.command_status == kEsmeRmsgqful);
       session.stop();
-      auto unbind = co_await peer.next();
-      REQUIRE(unbind.has_value());
-      auto pdu5 = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
-      co_await peer.send(std::move(pdu5));
+      co_await peer.expect_unbind();
     });
   }
 
@@ -229,10 +230,7 @@ TEST_SUITE("gateway/session") {
         CHECK(r->header.sequence_number <= 2);
       }
       session.stop();
-      auto unbind = co_await peer.next();
-      REQUIRE(unbind.has_value());
-      auto pdu6 = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
-      co_await peer.send(std::move(pdu6));
+      co_await peer.expect_unbind();
     });
   }
 
@@ -260,11 +258,7 @@ TEST_SUITE("gateway/session") {
       REQUIRE(drained.has_value());
       CHECK(drained->header.sequence_number == 1);
       CHECK(drained->header.command_status == kEsmeRok);
-      auto unbind = co_await peer.next();
-      REQUIRE(unbind.has_value());
-      CHECK(unbind->header.command_id == kUnbind);
-      auto pdu9 = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
-      co_await peer.send(std::move(pdu9));
+      co_await peer.expect_unbind();
     });
   }
 
@@ -298,10 +292,7 @@ TEST_SUITE("gateway/session") {
       REQUIRE(r.has_value());
       CHECK(r->header.command_status == kEsmeRok);
       session.stop();
-      auto unbind = co_await peer.next();
-      REQUIRE(unbind.has_value());
-      auto pdu11 = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
-      co_await peer.send(std::move(pdu11));
+      co_await peer.expect_unbind();
     }, std::chrono::seconds(10), &stats);
     (void)fake_port;
     (void)dead_port;
@@ -330,10 +321,7 @@ TEST_SUITE("gateway/session") {
       co_await peer.accept_bind();
       co_await wait_bound(session);
       session.stop();
-      auto unbind = co_await peer.next();
-      REQUIRE(unbind.has_value());
-      auto pdu12 = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
-      co_await peer.send(std::move(pdu12));
+      co_await peer.expect_unbind();
     }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
     io.run_for(std::chrono::seconds(5));
     CHECK(done);
@@ -359,10 +347,7 @@ TEST_SUITE("gateway/session") {
       co_await peer.send(std::move(resp));
       co_await wait_bound(session);
       session.stop();
-      auto unbind = co_await peer.next();
-      REQUIRE(unbind.has_value());
-      auto pdu14 = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
-      co_await peer.send(std::move(pdu14));
+      co_await peer.expect_unbind();
     });
     CHECK(sink.accepted() == 0);
   }
@@ -385,10 +370,7 @@ TEST_SUITE("gateway/session") {
       co_await again.accept_bind();
       co_await wait_bound(session);
       session.stop();
-      auto unbind = co_await again.next();
-      REQUIRE(unbind.has_value());
-      auto pdu15 = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
-      co_await again.send(std::move(pdu15));
+      co_await again.expect_unbind();
     }, std::chrono::seconds(10), &stats);
     CHECK(stats.enquire_links_sent >= 1);
     CHECK(stats.connection_losses == 1);
@@ -420,10 +402,7 @@ TEST_SUITE("gateway/session") {
         CHECK(r->header.command_status == kEsmeRok);
       }
       session.stop();
-      auto unbind = co_await peer.next();
-      REQUIRE(unbind.has_value());
-      auto pdu18 = encode::header_only(kUnbindResp, kEsmeRok, unbind->header.sequence_number);
-      co_await peer.send(std::move(pdu18));
+      co_await peer.expect_unbind();
     }, std::chrono::seconds(10), &stats);
     CHECK(sink.calls() == 2);  // the first write, then the other five together
     CHECK(stats.store_batches == 2);
