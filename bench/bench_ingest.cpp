@@ -15,6 +15,7 @@
 // usage: bench_ingest [--windows 1,10,100] [--count N] [--count-1 N] [--rate R] [--rate-count N]
 //                     [--modes per-read,group-commit]
 // Prints a markdown table with the same columns as bench/ingest.sh, plus messages per sync.
+#include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
@@ -23,15 +24,13 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <mutex>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "smish/core/asio.hpp"
 #include "smish/core/log.hpp"
@@ -65,7 +64,8 @@ struct RunResult {
 /// acknowledgements go back to the I/O thread.
 class GroupCommitter {
  public:
-  GroupCommitter(asio::io_context& io, rocksdb::DB& db, RunResult& out, std::function<void(std::string)> send)
+  GroupCommitter(asio::io_context& io, rocksdb::DB& db, RunResult& out,
+                 std::function<void(std::string)> send)
       : io_(io), db_(db), out_(out), send_(std::move(send)), thread_([this] { loop(); }) {}
   ~GroupCommitter() {
     {
@@ -75,7 +75,8 @@ class GroupCommitter {
     cv_.notify_one();
     thread_.join();
   }
-  void submit(std::vector<std::pair<std::string, std::string>> puts, std::vector<std::uint32_t> acks) {
+  void submit(std::vector<std::pair<std::string, std::string>> puts,
+              std::vector<std::uint32_t> acks) {
     {
       std::lock_guard lock(mu_);
       queue_.push_back({std::move(puts), std::move(acks)});
@@ -107,7 +108,8 @@ class GroupCommitter {
       ++out_.writes;
       std::string replies;
       for (auto& item : taken) {
-        for (std::uint32_t seq : item.acks) replies += *encode::sm_resp(kDeliverSmResp, ok ? kEsmeRok : kEsmeRxTAppn, seq, "");
+        for (std::uint32_t seq : item.acks)
+          replies += *encode::sm_resp(kDeliverSmResp, ok ? kEsmeRok : kEsmeRxTAppn, seq, "");
       }
       asio::post(io_, [this, r = std::move(replies)]() mutable { send_(std::move(r)); });
     }
@@ -124,13 +126,15 @@ class GroupCommitter {
 };
 
 /// The reference ESME: bind, then read -> synced batch -> responses, until the SMSC unbinds.
-awaitable<void> esme(asio::io_context& io, tcp::socket& sock, rocksdb::DB& db, RunResult& out, bool group_commit) {
+awaitable<void> esme(asio::io_context& io, tcp::socket& sock, rocksdb::DB& db, RunResult& out,
+                     bool group_commit) {
   error_code ec;
   BindBody bind;
   bind.system_id = "smishd";
   bind.password = "bench";
   auto bind_pdu = encode::bind(kBindTransceiver, 1, bind);
-  co_await asio::async_write(sock, asio::buffer(*bind_pdu), asio::redirect_error(use_awaitable, ec));
+  co_await asio::async_write(sock, asio::buffer(*bind_pdu),
+                             asio::redirect_error(use_awaitable, ec));
   PduFramer framer;
   std::vector<char> buf(64 * 1024);
   rocksdb::WriteOptions sync;
@@ -143,11 +147,12 @@ awaitable<void> esme(asio::io_context& io, tcp::socket& sock, rocksdb::DB& db, R
   std::function<void()> write_next = [&] {
     if (writing || out_queue.empty() || !sock.is_open()) return;
     writing = true;
-    asio::async_write(sock, asio::buffer(out_queue.front()), [&](const error_code& wec, std::size_t) {
-      writing = false;
-      out_queue.pop_front();
-      if (!wec) write_next();
-    });
+    asio::async_write(sock, asio::buffer(out_queue.front()),
+                      [&](const error_code& wec, std::size_t) {
+                        writing = false;
+                        out_queue.pop_front();
+                        if (!wec) write_next();
+                      });
   };
   auto send = [&](std::string data) {
     out_queue.push_back(std::move(data));
@@ -156,7 +161,8 @@ awaitable<void> esme(asio::io_context& io, tcp::socket& sock, rocksdb::DB& db, R
   std::unique_ptr<GroupCommitter> committer;
   if (group_commit) committer = std::make_unique<GroupCommitter>(io, db, out, send);
   while (!ec) {
-    const std::size_t n = co_await sock.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    const std::size_t n =
+        co_await sock.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
     if (ec) break;
     rocksdb::WriteBatch batch;
     std::vector<std::pair<std::string, std::string>> puts;  // group-commit mode
@@ -171,22 +177,29 @@ awaitable<void> esme(asio::io_context& io, tcp::socket& sock, rocksdb::DB& db, R
         return;
       }
       switch (h.command_id) {
-        case kBindTransceiverResp: bound = h.command_status == kEsmeRok; break;
+        case kBindTransceiverResp:
+          bound = h.command_status == kEsmeRok;
+          break;
         case kDeliverSm: {
           auto seg = gateway::make_segment(std::get<SmBody>(d.pdu.body), raw, "bench", 0);
           const std::string k = fmt::format("in/{:016x}", key++);
           const std::string_view value = seg ? std::string_view(seg->raw_pdu) : raw;
-          if (group_commit) puts.emplace_back(k, value);
-          else batch.Put(k, value);
+          if (group_commit)
+            puts.emplace_back(k, value);
+          else
+            batch.Put(k, value);
           acks.push_back(h.sequence_number);
           break;
         }
-        case kEnquireLink: replies += *encode::header_only(kEnquireLinkResp, kEsmeRok, h.sequence_number); break;
+        case kEnquireLink:
+          replies += *encode::header_only(kEnquireLinkResp, kEsmeRok, h.sequence_number);
+          break;
         case kUnbind:
           replies += *encode::header_only(kUnbindResp, kEsmeRok, h.sequence_number);
           close = true;
           break;
-        default: break;
+        default:
+          break;
       }
     });
     if (!st || !bound) break;
@@ -204,7 +217,8 @@ awaitable<void> esme(asio::io_context& io, tcp::socket& sock, rocksdb::DB& db, R
       }
     }
     if (!replies.empty()) {
-      co_await asio::async_write(sock, asio::buffer(replies), asio::redirect_error(use_awaitable, ec));
+      co_await asio::async_write(sock, asio::buffer(replies),
+                                 asio::redirect_error(use_awaitable, ec));
     }
     if (close) break;
   }
@@ -220,7 +234,8 @@ awaitable<void> esme(asio::io_context& io, tcp::socket& sock, rocksdb::DB& db, R
   sock.close(ec);
 }
 
-RunResult run(std::uint64_t count, std::size_t window, double rate, bool group_commit, const std::filesystem::path& dir) {
+RunResult run(std::uint64_t count, std::size_t window, double rate, bool group_commit,
+              const std::filesystem::path& dir) {
   RunResult result;
   std::filesystem::remove_all(dir);
   rocksdb::Options opts;
@@ -271,11 +286,12 @@ void row(const std::string& name, std::size_t window, double rate, const RunResu
   const auto& lat = s["latency_us"];
   const std::string offered = rate > 0 ? fmt::format("{:.0f}/s", rate) : "unlimited";
   const std::uint64_t ok = s["acknowledged"].value("ESME_ROK", 0);
-  std::printf("| %s | %zu | %s | %llu | %llu | %.0f | %.2f | %.2f | %.2f | %.1f |\n", name.c_str(), window,
-              offered.c_str(), static_cast<unsigned long long>(ok),
+  std::printf("| %s | %zu | %s | %llu | %llu | %.0f | %.2f | %.2f | %.2f | %.1f |\n", name.c_str(),
+              window, offered.c_str(), static_cast<unsigned long long>(ok),
               static_cast<unsigned long long>(s["pdus_sent"].get<std::uint64_t>()),
-              s["throughput_msgs_per_s"].get<double>(), lat["p50"].get<double>() / 1000, lat["p99"].get<double>() / 1000,
-              lat["max"].get<double>() / 1000, r.writes ? static_cast<double>(ok) / static_cast<double>(r.writes) : 0.0);
+              s["throughput_msgs_per_s"].get<double>(), lat["p50"].get<double>() / 1000,
+              lat["p99"].get<double>() / 1000, lat["max"].get<double>() / 1000,
+              r.writes ? static_cast<double>(ok) / static_cast<double>(r.writes) : 0.0);
   std::fflush(stdout);
 }
 
@@ -295,26 +311,37 @@ int main(int argc, char** argv) {
   double rate = 10000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--windows") windows = parse_list(v);
-    else if (a == "--count") count = std::stoull(v);
-    else if (a == "--count-1") count_1 = std::stoull(v);
-    else if (a == "--rate") rate = std::stod(v);
-    else if (a == "--rate-count") rate_count = std::stoull(v);
+    if (a == "--windows")
+      windows = parse_list(v);
+    else if (a == "--count")
+      count = std::stoull(v);
+    else if (a == "--count-1")
+      count_1 = std::stoull(v);
+    else if (a == "--rate")
+      rate = std::stod(v);
+    else if (a == "--rate-count")
+      rate_count = std::stoull(v);
     else if (a == "--modes") {
       modes.clear();
       std::stringstream ss(v);
       for (std::string m; std::getline(ss, m, ',');) modes.push_back(m);
-    }
-    else {
-      std::fprintf(stderr, "usage: bench_ingest [--windows 1,10,100] [--count N] [--count-1 N] [--rate R] [--rate-count N] [--modes per-read,group-commit]\n");
+    } else {
+      std::fprintf(stderr,
+                   "usage: bench_ingest [--windows 1,10,100] [--count N] [--count-1 N] [--rate R] "
+                   "[--rate-count N] [--modes per-read,group-commit]\n");
       return 2;
     }
   }
   core::set_log_level(core::LogLevel::Warn);
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("smish-bench-ingest-{}", ::getpid());
-  std::printf("reference ESME (codec + synced RocksDB write before each deliver_sm_resp), %u hardware threads\n",
-              std::thread::hardware_concurrency());
-  std::printf("| run | window | offered rate | ESME_ROK | deliver_sm | messages/s | ack p50 ms | ack p99 ms | ack max ms | msgs per sync |\n");
+  const auto dir =
+      std::filesystem::temp_directory_path() / fmt::format("smish-bench-ingest-{}", ::getpid());
+  std::printf(
+      "reference ESME (codec + synced RocksDB write before each deliver_sm_resp), %u hardware "
+      "threads\n",
+      std::thread::hardware_concurrency());
+  std::printf(
+      "| run | window | offered rate | ESME_ROK | deliver_sm | messages/s | ack p50 ms | ack p99 "
+      "ms | ack max ms | msgs per sync |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& mode : modes) {
     const bool gc = mode == "group-commit";

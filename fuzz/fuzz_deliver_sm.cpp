@@ -61,7 +61,8 @@ DecodeResult redecode(const std::string& encoded, const PduHeader& h, bool keep_
   if (!r.ok()) violated("an encoded PDU does not decode");
   const PduHeader& g = r.pdu.header;
   if (g.command_length != encoded.size() || g.command_id != h.command_id ||
-      g.sequence_number != h.sequence_number || (keep_status && g.command_status != h.command_status)) {
+      g.sequence_number != h.sequence_number ||
+      (keep_status && g.command_status != h.command_status)) {
     violated("the re-encoded header differs");
   }
   return r;
@@ -74,7 +75,9 @@ void round_trip(std::string_view input, const DecodeResult& r) {
     const auto& body = std::get<SmBody>(r.pdu.body);
     auto enc = encode::sm(id, h.sequence_number, body);
     if (!enc) {
-      smish::fuzz::violated("fuzz_deliver_sm", ("encode::sm refused a PDU decode_pdu accepted: " + enc.error().detail).c_str());
+      smish::fuzz::violated(
+          "fuzz_deliver_sm",
+          ("encode::sm refused a PDU decode_pdu accepted: " + enc.error().detail).c_str());
     }
     // Byte for byte, apart from command_status (octets 8..11), which encode::sm sets to 0.
     if (enc->size() != input.size() || enc->compare(0, 8, input.substr(0, 8)) != 0 ||
@@ -89,13 +92,15 @@ void round_trip(std::string_view input, const DecodeResult& r) {
     auto enc = encode::bind(id, h.sequence_number, body);
     if (!enc) violated("encode::bind refused a bind decode_pdu accepted");
     DecodeResult again = redecode(*enc, h, false);
-    if (!same_bind(body, std::get<BindBody>(again.pdu.body))) violated("bind fields do not round-trip");
+    if (!same_bind(body, std::get<BindBody>(again.pdu.body)))
+      violated("bind fields do not round-trip");
   } else if (id == kEnquireLink || id == kEnquireLinkResp || id == kUnbind || id == kUnbindResp ||
              id == kGenericNack) {
     auto enc = encode::header_only(id, h.command_status, h.sequence_number);
     if (!enc) violated("encode::header_only refused a header decode_pdu accepted");
     if (*enc != input) violated("a header-only PDU does not round-trip byte for byte");
-  } else if ((id == kBindTransceiverResp || id == kBindTransmitterResp || id == kBindReceiverResp) &&
+  } else if ((id == kBindTransceiverResp || id == kBindTransmitterResp ||
+              id == kBindReceiverResp) &&
              h.command_status == kEsmeRok) {
     // TLVs other than sc_interface_version are ignored by the decoder: fields, not bytes.
     const auto& body = std::get<BindRespBody>(r.pdu.body);
@@ -133,13 +138,15 @@ void check_segment(std::string_view input, const SmBody& body) {
   }
   if (seg->raw_pdu != input) violated("raw_pdu is not the PDU as received");
   std::string_view source = body.short_message;
-  if (const Tlv* p = body.find_tlv(kTagMessagePayload); p != nullptr && body.short_message.empty()) {
+  if (const Tlv* p = body.find_tlv(kTagMessagePayload);
+      p != nullptr && body.short_message.empty()) {
     source = p->value;
   }
   if (udhi) {
     if (source.empty()) violated("UDHI on empty user data was accepted");
     const std::size_t udh = 1 + static_cast<std::uint8_t>(source[0]);
-    if (udh > source.size() || seg->user_data != source.substr(udh)) violated("UDH not removed exactly");
+    if (udh > source.size() || seg->user_data != source.substr(udh))
+      violated("UDH not removed exactly");
   } else if (seg->user_data != source) {
     violated("user data is not short_message / message_payload");
   }

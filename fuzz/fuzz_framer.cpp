@@ -66,9 +66,8 @@ Outcome run(std::uint32_t cap, std::string_view stream, const std::vector<std::s
   out.buffered = framer.buffered();
   if (out.failed) {
     if (out.buffered != 0) violated("a failed framer keeps octets");
-    auto st = framer.feed(std::string_view("\0\0\0\x10", 4), [](std::string_view) {
-      violated("a failed framer emitted a PDU");
-    });
+    auto st = framer.feed(std::string_view("\0\0\0\x10", 4),
+                          [](std::string_view) { violated("a failed framer emitted a PDU"); });
     if (st) violated("a failed framer accepted input");
   }
   return out;
@@ -85,9 +84,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Small caps are where the edges are; the default cap is covered too.
   std::uint32_t cap = 0;
   switch (fdp.ConsumeIntegralInRange<int>(0, 3)) {
-    case 0: cap = smish::gateway::smpp::kDefaultMaxPduSize; break;
-    case 1: cap = kHeaderSize; break;
-    default: cap = fdp.ConsumeIntegralInRange<std::uint32_t>(kHeaderSize, 4096); break;
+    case 0:
+      cap = smish::gateway::smpp::kDefaultMaxPduSize;
+      break;
+    case 1:
+      cap = kHeaderSize;
+      break;
+    default:
+      cap = fdp.ConsumeIntegralInRange<std::uint32_t>(kHeaderSize, 4096);
+      break;
   }
   std::vector<std::size_t> cuts;
   const int ncuts = fdp.ConsumeIntegralInRange<int>(0, 16);
@@ -102,17 +107,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::string joined;
   for (const auto& p : whole.pdus) joined += p;
-  if (stream.compare(0, joined.size(), joined) != 0) violated("the PDUs are not a prefix of the stream");
+  if (stream.compare(0, joined.size(), joined) != 0)
+    violated("the PDUs are not a prefix of the stream");
   const std::string_view rest = std::string_view(stream).substr(joined.size());
   if (whole.failed) {
     if (rest.size() < 4) violated("failed without a whole command_length");
     const std::uint32_t len = be32(rest);
     if (len >= kHeaderSize && len <= cap) violated("failed on a command_length inside [16, cap]");
   } else {
-    if (whole.buffered != rest.size()) violated("octets lost or invented: PDUs + buffered != stream");
+    if (whole.buffered != rest.size())
+      violated("octets lost or invented: PDUs + buffered != stream");
     if (rest.size() >= 4) {
       const std::uint32_t len = be32(rest);
-      if (len < kHeaderSize || len > cap) violated("a bad command_length was buffered, not refused");
+      if (len < kHeaderSize || len > cap)
+        violated("a bad command_length was buffered, not refused");
       if (rest.size() >= len) violated("a whole PDU stayed buffered");
     }
   }

@@ -32,7 +32,8 @@ using namespace smish::gateway::text;
 
 [[noreturn]] void violated(const char* what) { smish::fuzz::violated("fuzz_text", what); }
 
-constexpr Charset kAll[] = {Charset::Gsm7, Charset::Ia5, Charset::Latin1, Charset::Ucs2, Charset::Utf8, Charset::Binary};
+constexpr Charset kAll[] = {Charset::Gsm7, Charset::Ia5,  Charset::Latin1,
+                            Charset::Ucs2, Charset::Utf8, Charset::Binary};
 
 void check_utf8(const DecodedText& t) {
   if (!smish::fuzz::valid_utf8(t.utf8)) violated("decoder output is not valid UTF-8");
@@ -53,8 +54,8 @@ std::vector<std::size_t> character_starts(Charset c, std::string_view s) {
       if (at(s, pos) == 0x1B && pos + 1 < s.size()) len = 2;
     } else if (c == Charset::Ucs2) {
       len = s.size() - pos < 2 ? 1 : 2;
-      if (s.size() - pos >= 4 && at(s, pos) >= 0xD8 && at(s, pos) <= 0xDB && at(s, pos + 2) >= 0xDC &&
-          at(s, pos + 2) <= 0xDF) {
+      if (s.size() - pos >= 4 && at(s, pos) >= 0xD8 && at(s, pos) <= 0xDB &&
+          at(s, pos + 2) >= 0xDC && at(s, pos + 2) <= 0xDF) {
         len = 4;
       }
     }
@@ -97,7 +98,8 @@ void check_split(Charset c, std::string_view encoded, std::size_t max_units, boo
     if (parts[i].size() > max_octets && !one_character) violated("a part is longer than max_units");
     if (i + 1 < parts.size()) {
       const std::size_t next_char = *starts.upper_bound(end) - end;
-      if (parts[i].size() + next_char <= max_octets) violated("a part is not full although the next character fits");
+      if (parts[i].size() + next_char <= max_octets)
+        violated("a part is not full although the next character fits");
     }
     offset = end;
   }
@@ -107,10 +109,12 @@ void check_split(Charset c, std::string_view encoded, std::size_t max_units, boo
 void check_reencode(const std::string& utf8) {
   const bool ends_with_nul = !utf8.empty() && utf8.back() == '\0';
   if (auto g = encode_gsm7(utf8)) {
-    if (decode_as(Charset::Gsm7, *g).utf8 != utf8) violated("GSM 7-bit unpacked does not round-trip");
+    if (decode_as(Charset::Gsm7, *g).utf8 != utf8)
+      violated("GSM 7-bit unpacked does not round-trip");
     for (int fill = 0; fill <= 6; ++fill) {
       const std::string packed = pack_septets(*g, fill);
-      if (unpack_septets(packed, g->size(), fill) != *g) violated("pack/unpack_septets do not invert");
+      if (unpack_septets(packed, g->size(), fill) != *g)
+        violated("pack/unpack_septets do not invert");
     }
     if (decode_as(Charset::Gsm7, pack_septets(*g), true, g->size()).utf8 != utf8) {
       violated("GSM 7-bit packed with its septet count does not round-trip");
@@ -120,7 +124,8 @@ void check_reencode(const std::string& utf8) {
     if (decode_as(Charset::Latin1, *l).utf8 != utf8) violated("Latin-1 does not round-trip");
   }
   if (!ends_with_nul) {
-    if (decode_as(Charset::Ucs2, encode_ucs2(utf8)).utf8 != utf8) violated("UCS2 does not round-trip");
+    if (decode_as(Charset::Ucs2, encode_ucs2(utf8)).utf8 != utf8)
+      violated("UCS2 does not round-trip");
   }
 }
 
@@ -137,7 +142,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto ud = split_udh(octets)) {
     if (ud->udh + ud->payload != octets) violated("UDH + payload is not the input");
     if (ud->udh.size() != 1u + at(octets, 0)) violated("UDH length is not UDHL + 1");
-    if (ud->concat && (ud->concat->total == 0 || ud->concat->seq == 0 || ud->concat->seq > ud->concat->total)) {
+    if (ud->concat &&
+        (ud->concat->total == 0 || ud->concat->seq == 0 || ud->concat->seq > ud->concat->total)) {
       violated("implausible concatenation facts accepted");
     }
     for (Charset c : kAll) check_utf8(decode_as(c, ud->payload));
@@ -149,7 +155,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (Charset c : kAll) {
     const auto plain = decode_as(c, octets);
     check_utf8(plain);
-    if (c == Charset::Binary && (!plain.utf8.empty() || !(plain.flags & smish::core::kTextBinary))) {
+    if (c == Charset::Binary &&
+        (!plain.utf8.empty() || !(plain.flags & smish::core::kTextBinary))) {
       violated("binary data_coding did not give empty text with kTextBinary");
     }
     check_utf8(decode_as(c, octets, true));
@@ -172,11 +179,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string s = unpack_septets(octets, septets, fill);
     const std::size_t bits = octets.size() * 8;
     const std::size_t can = bits > static_cast<std::size_t>(fill) ? (bits - fill) / 7 : 0;
-    if (s.size() > septets || s.size() > can) violated("unpack_septets returned more septets than exist");
+    if (s.size() > septets || s.size() > can)
+      violated("unpack_septets returned more septets than exist");
     for (char ch : s) {
-      if (static_cast<std::uint8_t>(ch) > 0x7F) violated("unpack_septets returned a value above 0x7F");
+      if (static_cast<std::uint8_t>(ch) > 0x7F)
+        violated("unpack_septets returned a value above 0x7F");
     }
-    if (unpack_septets(pack_septets(s, fill), s.size(), fill) != s) violated("pack_septets does not invert unpack");
+    if (unpack_septets(pack_septets(s, fill), s.size(), fill) != s)
+      violated("pack_septets does not invert unpack");
     const auto t = decode_as(Charset::Gsm7, s);
     check_utf8(t);
     check_reencode(t.utf8);

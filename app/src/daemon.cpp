@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <atomic>
 #include <thread>
 
 #include "args.hpp"
@@ -23,6 +24,20 @@ constexpr const char* kUsage =
     "       smishd --print-example-config\n"
     "Binds to the SMSC as an SMPP 3.4 ESME, stores forwarded scam reports durably before\n"
     "acknowledging them, classifies them and maintains the blocklists.\n";
+
+/// The sessions' sink: stores on the ack thread and hands the processing to the storage thread.
+class AckSink final : public core::ReportSink {
+ public:
+  AckSink(Pipeline& pipeline, std::function<void()>& process) : pipeline_(pipeline), process_(process) {}
+  std::vector<core::AcceptStatus> accept(std::span<const core::InboundSegment> segments) override {
+    return pipeline_.accept(segments);
+  }
+  void process() override { process_(); }
+
+ private:
+  Pipeline& pipeline_;
+  std::function<void()>& process_;
+};
 
 /// Hands replies from the storage thread to a session that can submit, on the I/O thread.
 class SessionTransport final : public ReplyTransport {
@@ -133,7 +148,6 @@ int smishd_main(int argc, char** argv) {
   core::log_info("smishd_starting", {{"smsc", config->smsc.name}, {"host", config->smsc.host},
                                      {"port", config->smsc.port}, {"binds", config->smsc.binds},
                                      {"db", config->storage.path}, {"rules", (*rules)->rules().size()}});
-  pipeline.process();  // what was acknowledged before a crash or stop is finished first
 
   // Two threads: the I/O thread (SMPP sessions, signals) and the storage thread (the pipeline:
   // synced writes, classification, indicators, export). The pipeline is only touched on the latter.
@@ -152,16 +166,34 @@ int smishd_main(int argc, char** argv) {
     pull->start();
   }
   std::thread storage_thread([&] { work.run(); });
+  // The ack path on a third thread: only the synced inbox writes, so that acknowledgements never
+  // wait behind classification; everything else of the pipeline stays on the storage thread.
+  asio::io_context ack(1);
+  auto ack_guard = asio::make_work_guard(ack);
+  std::thread ack_thread([&] { ack.run(); });
 
+  // Catching up on a backlog of acknowledged messages one batch at a time, so that the ack path
+  // (queued on the same thread) is served between batches.
+  std::atomic<bool> pump_scheduled{false};
+  auto pump_deadline = std::chrono::steady_clock::time_point::max();  // set on stop: a bounded drain
+  std::function<void()> pump = [&] {
+    if (pump_scheduled.exchange(true)) return;
+    asio::post(work, [&] {
+      pump_scheduled = false;
+      pipeline.process();
+      if (pipeline.backlog() && std::chrono::steady_clock::now() < pump_deadline) pump();
+    });
+  };
+  AckSink ack_sink(pipeline, pump);
   std::vector<std::unique_ptr<gateway::Session>> sessions;
   for (int i = 0; i < config->smsc.binds; ++i)
-    sessions.push_back(std::make_unique<gateway::Session>(io, config->smsc, pipeline, work.get_executor(), i));
+    sessions.push_back(std::make_unique<gateway::Session>(io, config->smsc, ack_sink, ack.get_executor(), i));
   if (config->replies.enabled && config->smsc.bind_mode == gateway::BindMode::Receiver) {
     // A receiver bind cannot submit: replies get a transmitter bind of their own.
     auto tx = config->smsc;
     tx.bind_mode = gateway::BindMode::Transmitter;
     tx.name += "-tx";
-    sessions.push_back(std::make_unique<gateway::Session>(io, tx, pipeline, work.get_executor(), 0));
+    sessions.push_back(std::make_unique<gateway::Session>(io, tx, ack_sink, ack.get_executor(), 0));
   }
   for (auto& s : sessions) {
     s->on_submit_result = [&](const gateway::SubmitResult& r) { asio::post(work, [&, r] { pipeline.on_submit_result(r); }); };
@@ -169,6 +201,8 @@ int smishd_main(int argc, char** argv) {
   }
   SessionTransport transport(io, sessions);
   asio::post(work, [&] { pipeline.set_reply_transport(&transport); });
+
+  asio::post(work, [&] { pump(); });  // what was acknowledged before a crash or stop comes first
 
   // Periodic work on the storage thread: timed-out concatenations, the export.
   asio::steady_timer tick(work);
@@ -184,6 +218,7 @@ int smishd_main(int argc, char** argv) {
         (void)(*exporter)->run(**store, now_ms);  // logs its outcome (published, refused, failed) and counts it
       }
       arm_tick();
+      pump();
     });
   };
   asio::post(work, arm_tick);
@@ -217,9 +252,15 @@ int smishd_main(int argc, char** argv) {
     });
   }
   io.run();
+  ack_guard.reset();
+  ack_thread.join();  // every accepted message is on disk and answered (or its link is gone)
 
-  // Stop the storage thread after it finished what the sessions gave it.
+  // Stop the storage thread after it finished what the sessions gave it. A backlog of acknowledged
+  // messages is worked on for at most 2 s more: the rest is durable in the inbox and is processed
+  // first at the next start, so a stop stays well within the 5 s an operator expects.
   asio::post(work, [&] {
+    pump_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    pump();
     tick.cancel();
     if (pull) pull->stop();
     pipeline.set_reply_transport(nullptr);  // replies not yet sent stay in the outbox for the next start
@@ -228,7 +269,6 @@ int smishd_main(int argc, char** argv) {
   storage_thread.join();
   sessions.clear();
 
-  pipeline.process();  // drain: everything acknowledged becomes a report before exit
   const auto& st = pipeline.stats();
   core::log_info("smishd_stopped", {{"accepted", st.accepted}, {"duplicates", st.duplicates},
                                     {"reports", st.reports}, {"store_failures", st.store_failures}});

@@ -164,7 +164,7 @@ void Pipeline::process() {
     ++stats_.process_failures;
     core::log_error("process_failed", {{"stage", "concatenations"}, {"error", s.error().message()}});
   }
-  dispatch_due();
+  if (!backlog_) dispatch_due();
 }
 
 Pipeline::Made Pipeline::make_report(const std::vector<storage::InboxEntry>& parts, std::string text, std::uint32_t flags) {
@@ -196,10 +196,13 @@ Pipeline::Made Pipeline::make_report(const std::vector<storage::InboxEntry>& par
 }
 
 core::Status Pipeline::process_singles() {
-  while (true) {
+  // One batch per call: the ack path shares this thread and must not wait behind a backlog.
+  backlog_ = false;
+  {
     auto pending = store_.pending_singles(options_.batch);
     if (!pending) return pending.error();
     if (pending->empty()) return {};
+    backlog_ = pending->size() == options_.batch;
     std::vector<Made> reports;
     std::vector<std::string> consumed;
     for (auto& e : *pending) {
@@ -208,7 +211,7 @@ core::Status Pipeline::process_singles() {
       reports.push_back(make_report(one, std::move(decoded.utf8), decoded.flags));
       consumed.push_back(e.key);
     }
-    if (auto s = commit_reports(std::move(reports), std::move(consumed)); !s) return s;
+    return commit_reports(std::move(reports), std::move(consumed));
   }
 }
 

@@ -1,5 +1,8 @@
 // Regression tests for make_segment: a decoded deliver_sm to the InboundSegment the ack path stores
-// (user data from short_message or message_payload, the UDH removed, concatenation from UDH or SAR).
+// (user data from short_message or message_payload, the UDH removed, concatenation from UDH or
+// SAR).
+#include "smish/gateway/segment.hpp"
+
 #include <doctest/doctest.h>
 
 #include <sstream>
@@ -8,7 +11,6 @@
 #include "smish/core/result.hpp"
 #include "smish/core/types.hpp"
 #include "smish/gateway/codec.hpp"
-#include "smish/gateway/segment.hpp"
 #include "support.hpp"
 
 namespace {
@@ -39,9 +41,12 @@ SmBody body(std::string short_message = "Hi", std::uint8_t esm_class = 0) {
 
 Tlv tlv(std::uint16_t tag, std::string value) { return Tlv{tag, std::move(value)}; }
 Tlv sar_ref(std::uint16_t ref) {
-  return tlv(kTagSarMsgRefNum, std::string{static_cast<char>(ref >> 8), static_cast<char>(ref & 0xFF)});
+  return tlv(kTagSarMsgRefNum,
+             std::string{static_cast<char>(ref >> 8), static_cast<char>(ref & 0xFF)});
 }
-Tlv sar_total(unsigned n) { return tlv(kTagSarTotalSegments, std::string(1, static_cast<char>(n))); }
+Tlv sar_total(unsigned n) {
+  return tlv(kTagSarTotalSegments, std::string(1, static_cast<char>(n)));
+}
 Tlv sar_seq(unsigned n) { return tlv(kTagSarSegmentSeqnum, std::string(1, static_cast<char>(n))); }
 
 Result<InboundSegment> segment(const SmBody& b, std::string_view raw = "raw") {
@@ -100,9 +105,15 @@ TEST_SUITE("gateway/segment") {
   }
 
   TEST_CASE("regression: a UDH length past sm_length is refused") {
-    SUBCASE("UDHL one octet past the end") { check_invalid(segment(body(hex("05 00 03 2A 02"), kEsmClassUdhi))); }
-    SUBCASE("UDHL 0xFF on a short message") { check_invalid(segment(body(hex("FF 00 03 2A 02 01 41"), kEsmClassUdhi))); }
-    SUBCASE("an IE running past the UDHL") { check_invalid(segment(body(hex("03 00 03 2A  41 42 43"), kEsmClassUdhi))); }
+    SUBCASE("UDHL one octet past the end") {
+      check_invalid(segment(body(hex("05 00 03 2A 02"), kEsmClassUdhi)));
+    }
+    SUBCASE("UDHL 0xFF on a short message") {
+      check_invalid(segment(body(hex("FF 00 03 2A 02 01 41"), kEsmClassUdhi)));
+    }
+    SUBCASE("an IE running past the UDHL") {
+      check_invalid(segment(body(hex("03 00 03 2A  41 42 43"), kEsmClassUdhi)));
+    }
     SUBCASE("the same inside message_payload") {
       SmBody b = body("", kEsmClassUdhi);
       b.tlvs.push_back(tlv(kTagMessagePayload, hex("0B 00 03 2A 02 01")));
@@ -124,9 +135,9 @@ TEST_SUITE("gateway/segment") {
       bool ref, total, seq;
     };
     const Row rows[] = {
-        {"ref only", true, false, false},          {"total only", false, true, false},
-        {"seq only", false, false, true},          {"ref and total", true, true, false},
-        {"ref and seq", true, false, true},        {"total and seq", false, true, true},
+        {"ref only", true, false, false},   {"total only", false, true, false},
+        {"seq only", false, false, true},   {"ref and total", true, true, false},
+        {"ref and seq", true, false, true}, {"total and seq", false, true, true},
     };
     for (const Row& row : rows) {
       SUBCASE(row.name) {
@@ -149,7 +160,8 @@ TEST_SUITE("gateway/segment") {
         {"total 0", sar_ref(7), sar_total(0), sar_seq(0)},
         {"seq > total", sar_ref(7), sar_total(2), sar_seq(3)},
         {"ref of 1 octet", tlv(kTagSarMsgRefNum, "\x07"), sar_total(2), sar_seq(1)},
-        {"total of 2 octets", sar_ref(7), tlv(kTagSarTotalSegments, std::string("\x00\x02", 2)), sar_seq(1)},
+        {"total of 2 octets", sar_ref(7), tlv(kTagSarTotalSegments, std::string("\x00\x02", 2)),
+         sar_seq(1)},
     };
     for (const Row& row : rows) {
       SUBCASE(row.name) {
@@ -323,8 +335,10 @@ TEST_SUITE("gateway/segment") {
     const SmBody first = body(hex("05 00 03 2A 02 01") + "part", kEsmClassUdhi);
     const auto a = make_segment(first, "raw-1", "it-smsc", kReceivedMs);
     const auto again = make_segment(first, "raw-1 resent", "it-smsc", kReceivedMs + 5000);
-    const auto seq2 = make_segment(body(hex("05 00 03 2A 02 02") + "part", kEsmClassUdhi), "raw-2", "it-smsc", kReceivedMs);
-    const auto ref2 = make_segment(body(hex("05 00 03 2B 02 01") + "part", kEsmClassUdhi), "raw-3", "it-smsc", kReceivedMs);
+    const auto seq2 = make_segment(body(hex("05 00 03 2A 02 02") + "part", kEsmClassUdhi), "raw-2",
+                                   "it-smsc", kReceivedMs);
+    const auto ref2 = make_segment(body(hex("05 00 03 2B 02 01") + "part", kEsmClassUdhi), "raw-3",
+                                   "it-smsc", kReceivedMs);
     REQUIRE(a.has_value());
     REQUIRE(again.has_value());
     REQUIRE(seq2.has_value());

@@ -16,8 +16,7 @@ command -v tshark >/dev/null || fail "tshark is not installed (scripts/install-d
 
 CORPUS=$SRC/configs/demo/corpus.jsonl
 write_config "$WORK/smishd.yaml" "$SRC"
-# Replies on: their submit_sm / submit_sm_resp are in the capture too.
-printf 'replies:\n  templates_file: %s/configs/replies.yaml\n' "$SRC" >>"$WORK/smishd.yaml"
+# Replies are on (write_config): their submit_sm / submit_sm_resp are in the capture too.
 
 "$SIM" --listen 127.0.0.1:0 --port-file "$WORK/sim.port" --system-id smishd --password it-pass \
   --corpus "$CORPUS" --window 10 --enquire-link-s 0 --receipts --exit-when-done --linger-ms 1000 --max-seconds 60 \

@@ -17,7 +17,7 @@ RSS_LIMIT_MB=${RSS_LIMIT_MB:-64}
 
 write_config "$WORK/smishd.yaml" "$SRC"
 # The fake SMSC counts every PDU smishd sends as an answer: no replies (submit_sm) in between.
-printf 'replies:\n  enabled: false\n' >>"$WORK/smishd.yaml"
+sed -i 's/^replies:$/replies:\n  enabled: false/' "$WORK/smishd.yaml"
 
 cat >"$WORK/fake_smsc.py" <<'PY'
 import json, os, random, select, socket, struct, sys, threading, time

@@ -15,7 +15,7 @@ command -v node >/dev/null || fail "node is not installed (scripts/install-deps 
 
 write_config "$WORK/smishd.yaml" "$SRC"
 # Ingest only: replies (submit_sm) to node-smpp are replies_interop_test.sh's subject.
-printf 'replies:\n  enabled: false\n' >>"$WORK/smishd.yaml"
+sed -i 's/^replies:$/replies:\n  enabled: false/' "$WORK/smishd.yaml"
 
 node "$INTEROP/smsc.js" --system-id smishd --password it-pass --port-file "$WORK/smsc.port" \
   --messages-file "$WORK/messages.jsonl" --summary-file "$WORK/smsc-summary.json" --max-seconds 60 \

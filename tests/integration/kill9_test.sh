@@ -23,7 +23,6 @@ echo "kill9: $KILLS kills over $COUNT messages, SEED=$SEED (rerun with SEED=$SEE
 CORPUS=$SRC/configs/demo/corpus.jsonl
 write_config "$WORK/smishd.yaml" "$SRC"
 # Default behaviour, replies included (their outbox survives the kills too).
-printf 'replies:\n  templates_file: %s/configs/replies.yaml\n' "$SRC" >>"$WORK/smishd.yaml"
 
 "$SIM" --listen 127.0.0.1:0 --port-file "$WORK/sim.port" --system-id smishd --password it-pass \
   --corpus "$CORPUS" --count "$COUNT" --vary --window 10 --rate "$RATE" --resp-timeout-ms 3000 --retry-delay-ms 50 \

@@ -93,6 +93,8 @@ class Pipeline final : public core::ReportSink {
   void on_delivery_receipt(const gateway::Receipt& receipt);
 
   const PipelineStats& stats() const { return stats_; }
+  /// True when the last process() left whole messages waiting (it handles one batch per call).
+  bool backlog() const { return backlog_; }
 
  private:
   /// A report being made, with what only the processing step knows.
@@ -122,6 +124,7 @@ class Pipeline final : public core::ReportSink {
   const core::Clock& clock_;
   PipelineStats stats_;
   ReplyTransport* transport_ = nullptr;
+  bool backlog_ = false;
   std::map<std::string, InFlightReply> in_flight_replies_;
 };
 
