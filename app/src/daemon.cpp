@@ -1,4 +1,6 @@
 // smishd: load the configuration, open storage, bind to the SMSC, serve until SIGTERM.
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -72,6 +74,14 @@ void apply_log(const LogConfig& log) {
 }  // namespace
 
 int smishd_main(int argc, char** argv) {
+  // SIGTERM, SIGINT and SIGHUP wait (blocked) until the signal_set below is ready, so that a stop
+  // during start-up is a clean stop, not a kill; threads started meanwhile keep them blocked.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   auto args = parse_args(argc, argv, 1, {"config", "set"}, {"help", "print-example-config", "version"});
   if (!args.error.empty() || !args.positional.empty()) {
     std::cerr << "smishd: " << (args.error.empty() ? "unexpected argument " + args.positional[0] : args.error) << "\n"
@@ -207,10 +217,13 @@ int smishd_main(int argc, char** argv) {
   // Periodic work on the storage thread: timed-out concatenations, the export.
   asio::steady_timer tick(work);
   std::int64_t last_export_ms = 0;
+  bool storage_stopping = false;  // storage thread only: no more periodic work once set
   std::function<void()> arm_tick = [&] {
+    if (storage_stopping) return;
     tick.expires_after(std::chrono::milliseconds(config->daemon.process_interval_ms));
     tick.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
+      // A tick already queued when the stop cancelled the timer still runs: it must not re-arm.
+      if (ec || storage_stopping) return;
       pipeline.process();
       const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
       if (config->exporter.interval_s > 0 && now_ms - last_export_ms >= config->exporter.interval_s * 1000) {
@@ -225,6 +238,7 @@ int smishd_main(int argc, char** argv) {
 
   int running = static_cast<int>(sessions.size());
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);  // only this (the I/O) thread takes them
   std::function<void()> arm_signals = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
@@ -259,6 +273,7 @@ int smishd_main(int argc, char** argv) {
   // messages is worked on for at most 2 s more: the rest is durable in the inbox and is processed
   // first at the next start, so a stop stays well within the 5 s an operator expects.
   asio::post(work, [&] {
+    storage_stopping = true;
     pump_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     pump();
     tick.cancel();
