@@ -1,4 +1,5 @@
 // Campaign fingerprints (SimHash over normalised text) and the near-duplicate index.
+#include "smish/core/utf8.hpp"
 #include "smish/classifier/campaign.hpp"
 
 #include <unicode/uchar.h>
@@ -60,13 +61,6 @@ bool is_number_separator(UChar32 c) {
          c == ',' || c == 0xA0;
 }
 
-void append_utf8(std::string& out, UChar32 c) {
-  char buf[U8_MAX_LENGTH];
-  int32_t len = 0;
-  UBool error = false;
-  U8_APPEND(buf, len, U8_MAX_LENGTH, c, error);
-  if (!error) out.append(buf, static_cast<std::size_t>(len));
-}
 
 // SplitMix64 finaliser: spreads FNV-1a's weak low bits over all 64.
 std::uint64_t mix64(std::uint64_t x) {
@@ -140,7 +134,7 @@ std::string campaign_text(std::string_view text) {
       if (u_isalpha(c) || type == U_NON_SPACING_MARK || type == U_COMBINING_SPACING_MARK) {
         if (last == Last::Number || last == Last::Link) pending_space = true;
         separate();
-        append_utf8(out, u_foldCase(c, U_FOLD_CASE_DEFAULT));
+        core::append_utf8(out, static_cast<char32_t>(u_foldCase(c, U_FOLD_CASE_DEFAULT)));
         last = Last::Word;
         continue;
       }

@@ -1,6 +1,8 @@
 // Text normalisation for extraction: invisible characters, digit forms, obfuscated dots, offset maps.
 #pragma once
 
+#include "smish/core/utf8.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -69,8 +71,7 @@ inline std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) 
 /// The code point that ends just before `s[i]` (i > 0); returns its byte length.
 std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp);
 
-/// Appends `cp` to `out` as UTF-8.
-void append_utf8(std::string& out, char32_t cp);
+using core::append_utf8;
 
 /// Non-ASCII parts of is_letter_cp and is_word_cp (ICU properties).
 bool is_letter_cp_icu(char32_t c);

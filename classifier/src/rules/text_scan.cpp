@@ -1,4 +1,5 @@
 // UTF-8 scanning for the rules engine on ICU character properties: folding, words, scripts.
+#include "smish/core/utf8.hpp"
 #include "rules/text_scan.hpp"
 
 #include <unicode/uchar.h>
@@ -10,13 +11,6 @@
 namespace smish::classifier::rules {
 namespace {
 
-void append_utf8(std::string& out, UChar32 c) {
-  char buf[U8_MAX_LENGTH];
-  int32_t len = 0;
-  UBool error = false;
-  U8_APPEND(buf, len, U8_MAX_LENGTH, c, error);
-  if (!error) out.append(buf, static_cast<std::size_t>(len));
-}
 
 bool is_word_char(UChar32 c) {
   if (u_isalnum(c)) return true;
@@ -59,7 +53,7 @@ std::string fold_case(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for_each_code_point(text,
-                      [&](UChar32 c) { append_utf8(out, u_foldCase(c, U_FOLD_CASE_DEFAULT)); });
+                      [&](UChar32 c) { core::append_utf8(out, static_cast<char32_t>(u_foldCase(c, U_FOLD_CASE_DEFAULT))); });
   return out;
 }
 
@@ -68,7 +62,7 @@ std::vector<std::string> fold_words(std::string_view text) {
   std::string current;
   for_each_code_point(text, [&](UChar32 c) {
     if (is_word_char(c)) {
-      append_utf8(current, u_foldCase(c, U_FOLD_CASE_DEFAULT));
+      core::append_utf8(current, static_cast<char32_t>(u_foldCase(c, U_FOLD_CASE_DEFAULT)));
     } else if (!current.empty()) {
       words.push_back(std::move(current));
       current.clear();

@@ -1,6 +1,8 @@
 // Private UTF-8 helpers for the text decoders and encoders: append a code point, read one back.
 #pragma once
 
+#include "smish/core/utf8.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,31 +10,13 @@
 
 namespace smish::gateway::text::detail {
 
+using core::append_utf8;
+
 /// U+FFFD REPLACEMENT CHARACTER (Unicode §3.9): stands in for every undecodable octet sequence.
 inline constexpr char32_t kReplacement = 0xFFFD;
 /// What next_code_point() returns for an ill-formed sequence.
 inline constexpr char32_t kInvalid = 0xFFFFFFFF;
 
-/// Appends `cp` as UTF-8. Surrogates and values above U+10FFFF are not scalar values and are
-/// written as U+FFFD, so the output is always well-formed.
-inline void append_utf8(std::string& out, char32_t cp) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = kReplacement;
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 /// Reads the code point at `pos` (precondition: pos < s.size()) and advances `pos` past it.
 /// Well-formed means Unicode Table 3-7: no overlongs, no surrogates, nothing above U+10FFFF.
