@@ -84,6 +84,14 @@ struct Peer {
     std::string bytes = std::move(*pdu);
     co_await asio::async_write(socket, asio::buffer(bytes), use_awaitable);
   }
+  /// The next PDU, which must be there and carry `command_id` and `status`.
+  awaitable<std::optional<Pdu>> expect(std::uint32_t command_id, std::uint32_t status) {
+    auto pdu = co_await next();
+    REQUIRE(pdu.has_value());
+    CHECK(pdu->header.command_id == command_id);
+    CHECK(pdu->header.command_status == status);
+    co_return pdu;
+  }
   /// After session.stop(): expects smishd's unbind and answers it.
   awaitable<void> expect_unbind() {
     auto unbind = co_await next();
@@ -175,10 +183,7 @@ TEST_SUITE("gateway/session") {
       CHECK(first->header.command_id == kEnquireLinkResp);  // not stuck behind the storage write
       CHECK(first->header.sequence_number == 101);
       sink.release();
-      auto second = co_await peer.next();
-      REQUIRE(second.has_value());
-      CHECK(second->header.command_id == kDeliverSmResp);
-      CHECK(second->header.command_status == kEsmeRok);
+      auto second = co_await peer.expect(kDeliverSmResp, kEsmeRok);
       session.stop();
       co_await peer.expect_unbind();
     });
@@ -194,10 +199,7 @@ TEST_SUITE("gateway/session") {
       co_await peer.accept_bind();
       auto pdu4 = encode::sm(kDeliverSm, 7, deliver("disk full"));
       co_await peer.send(std::move(pdu4));
-      auto resp = co_await peer.next();
-      REQUIRE(resp.has_value());
-      CHECK(resp->header.command_id == kDeliverSmResp);
-      CHECK(resp->header.command_status == kEsmeRmsgqful);
+      auto resp = co_await peer.expect(kDeliverSmResp, kEsmeRmsgqful);
       session.stop();
       co_await peer.expect_unbind();
     });
@@ -337,10 +339,7 @@ TEST_SUITE("gateway/session") {
       REQUIRE(bind.has_value());
       auto pdu13 = encode::sm(kDeliverSm, 55, deliver("too early"));
       co_await peer.send(std::move(pdu13));
-      auto refused = co_await peer.next();
-      REQUIRE(refused.has_value());
-      CHECK(refused->header.command_id == kDeliverSmResp);
-      CHECK(refused->header.command_status == kEsmeRinvbndsts);
+      auto refused = co_await peer.expect(kDeliverSmResp, kEsmeRinvbndsts);
       BindRespBody body;
       body.system_id = "fake";
       auto resp = encode::bind_resp(kBindTransceiverResp, kEsmeRok, bind->header.sequence_number, body);
