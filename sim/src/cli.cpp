@@ -62,6 +62,7 @@ An SMPP 3.4 SMSC simulator: delivers a JSONL corpus as deliver_sm to the bound E
   --enquire-link-s N       send enquire_link every N s; 0 = never (default 30)
   --window N               outstanding deliver_sm (default 10)
   --rate N                 new messages per second, 0 = unlimited (default 0)
+  --rate-burst N           messages a late wake-up may catch up on at --rate (default 16)
   --temp-statuses LIST     statuses that are redelivered (default 0x64,0x14,0x58,0x08)
   --resp-timeout-ms N      redeliver after N ms without deliver_sm_resp (default 5000)
   --retry-delay-ms N       wait before a redelivery (default 200)
@@ -154,6 +155,11 @@ core::Result<SimConfig> parse_args(int argc, const char* const* argv) {
       auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), r);
       if (ec != std::errc{} || p != v->data() + v->size() || r < 0) return arg_error(arg, "expected a number >= 0");
       c.tracker.rate_msgs_per_s = r;
+    } else if (arg == "--rate-burst") {
+      std::uint32_t b = 0;
+      st = u32(b);
+      if (st && b == 0) return arg_error(arg, "must be at least 1");
+      c.tracker.rate_burst = b;
     } else if (arg == "--temp-statuses") {
       auto v = need();
       if (!v) return v.error();

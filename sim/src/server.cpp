@@ -255,9 +255,15 @@ struct Simulator::Impl {
     while (!finished && !exiting) {
       const auto now = Clock::now();
       tracker.expire(now);
-      while (tracker.wants_message(now)) add_next_message(now);
-      if (owner && !owner->closing && owner->can_receive()) {
+      // Fill the window in one wake-up: add a message, send its parts, and go on while the window
+      // and the rate allow (one message per wake-up would cap the offered load at the timer's pace).
+      const bool can_send = owner && !owner->closing && owner->can_receive();
+      for (;;) {
+        while (tracker.wants_message(now)) add_next_message(now);
+        if (!can_send) break;
+        bool sent = false;
         while (auto id = tracker.next_ready(now)) {
+          sent = true;
           const std::uint32_t seq = next_seq();
           auto pdu = smpp::encode::sm(smpp::kDeliverSm, seq, tracker.body(*id));
           tracker.mark_sent(*id, seq, now);
@@ -268,6 +274,7 @@ struct Simulator::Impl {
           }
           owner->send(std::move(*pdu));
         }
+        if (!sent || !tracker.wants_message(now)) break;
       }
       if (config.exit_when_done && tracker.done() && binds > 0) {
         co_await finish_run();

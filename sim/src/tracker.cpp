@@ -48,8 +48,11 @@ void DeliveryTracker::add_message(std::vector<gateway::smpp::SmBody> parts, Stea
   if (config_.rate_msgs_per_s > 0) {
     const auto gap = std::chrono::duration_cast<SteadyTime::duration>(
         std::chrono::duration<double>(1.0 / config_.rate_msgs_per_s));
-    // Catch up from `now` when idle, so an idle period does not allow a burst afterwards.
-    next_new_at_ = std::max(next_new_at_, now) + gap;
+    // A token bucket of `rate_burst` messages: a wake-up that comes late may catch up on what
+    // it missed (up to the burst), so timer jitter does not lower the offered rate; an idle
+    // period allows at most one burst afterwards.
+    const auto burst = gap * static_cast<std::int64_t>(std::max<std::uint32_t>(config_.rate_burst, 1));
+    next_new_at_ = std::max(next_new_at_, now - burst + gap) + gap;
   }
   if (parts.empty()) {  // nothing to send: final at once (cannot happen with built corpus messages)
     ++stats_.messages_final;

@@ -183,6 +183,7 @@ TEST_SUITE("sim/tracker") {
   TEST_CASE("the rate spaces new messages") {
     TrackerConfig cfg;
     cfg.rate_msgs_per_s = 10;
+    cfg.rate_burst = 1;
     DeliveryTracker t(cfg, 3);
     std::uint32_t seq = 0;
     REQUIRE(t.wants_message(t0));
@@ -191,6 +192,31 @@ TEST_SUITE("sim/tracker") {
     CHECK_FALSE(t.wants_message(t0 + 99ms));
     CHECK(*t.next_deadline(t0 + 50ms) == t0 + 100ms);
     CHECK(t.wants_message(t0 + 100ms));
+  }
+
+  TEST_CASE("a late wake-up catches up on the rate, up to the burst") {
+    TrackerConfig cfg;
+    cfg.window = 100;
+    cfg.rate_msgs_per_s = 10;  // one message per 100 ms
+    cfg.rate_burst = 4;
+    DeliveryTracker t(cfg, 100);
+    std::uint32_t seq = 0;
+    auto add_all = [&](SteadyTime now) {
+      int n = 0;
+      while (t.wants_message(now)) {
+        t.add_message(parts(1), now);
+        send_ready(t, seq, now);
+        ++n;
+      }
+      return n;
+    };
+    CHECK(add_all(t0) == 4);          // a burst at the start
+    CHECK(add_all(t0 + 50ms) == 0);   // then the rate
+    CHECK(add_all(t0 + 100ms) == 1);
+    CHECK(add_all(t0 + 350ms) == 2);  // late by 150 ms: the missed messages are sent now
+    CHECK(add_all(t0 + 400ms) == 1);  // and the schedule continues from where it was
+    CHECK(add_all(t0 + 10s) == 4);    // a long idle period allows one burst only
+    CHECK(add_all(t0 + 10s) == 0);
   }
 
   TEST_CASE("percentiles use the nearest rank") {

@@ -96,6 +96,7 @@ std::string final_status_name(std::uint32_t status);
 struct TrackerConfig {
   std::size_t window = 10;                                ///< outstanding deliver_sm. Default: 10
   double rate_msgs_per_s = 0;                             ///< new messages per second; 0 = unlimited
+  std::uint32_t rate_burst = 16;                          ///< token bucket size for --rate. Default: 16
   std::vector<std::uint32_t> temp_statuses{0x64, 0x14, 0x58, 0x08};  ///< redelivered on these
   std::chrono::milliseconds resp_timeout{5000};           ///< no deliver_sm_resp: redeliver. Default: 5000
   std::chrono::milliseconds retry_delay{200};             ///< wait before a redelivery. Default: 200
