@@ -122,6 +122,40 @@ TEST_SUITE("storage/store") {
     CHECK((*store)->next_report_id() == r.id + 1);
   }
 
+  TEST_CASE("the inbox scan finds every pending entry: in batches, unconsumed ones again, older ones stored later") {
+    test::TempDir dir;
+    auto store = Store::open(config_for(dir), OpenMode::ReadWrite);
+    REQUIRE(store.has_value());
+    auto consume = [&](const std::vector<InboxEntry>& entries) {
+      storage::Commit c;
+      for (const auto& e : entries) c.consumed.push_back(e.key);
+      REQUIRE((*store)->commit(c).has_value());
+    };
+    auto texts = [](const std::vector<InboxEntry>& entries) {
+      std::vector<std::string> out;
+      for (const auto& e : entries) out.push_back(e.segment.user_data);
+      return out;
+    };
+    std::vector<InboxEntry> batch;
+    for (int i = 0; i < 10; ++i) batch.push_back(entry("m" + std::to_string(i), 1000 + i));
+    REQUIRE((*store)->store_inbound(batch, 2000).has_value());
+
+    auto first = (*store)->pending_singles(4);
+    REQUIRE(first.has_value());
+    CHECK(texts(*first) == std::vector<std::string>{"m0", "m1", "m2", "m3"});
+    // Not consumed (a failed commit): the next scan returns them again.
+    CHECK(texts(*(*store)->pending_singles(4)) == texts(*first));
+    consume(*first);
+    auto second = (*store)->pending_singles(4);
+    CHECK(texts(*second) == std::vector<std::string>{"m4", "m5", "m6", "m7"});
+    // A segment stamped earlier than everything pending (another session's clock) arrives between
+    // the scan and the commit: the next scan still finds it, first.
+    std::vector<InboxEntry> late{entry("early", 500)};
+    REQUIRE((*store)->store_inbound(late, 2001).has_value());
+    consume(*second);
+    CHECK(texts(*(*store)->pending_singles(4)) == std::vector<std::string>{"early", "m8", "m9"});
+  }
+
   TEST_CASE("a secondary instance reads what the primary wrote") {
     test::TempDir dir;
     auto cfg = config_for(dir);

@@ -76,7 +76,8 @@ struct Commit {
   bool sync = false;                   ///< fsync the WAL (the outbox after a reply is acknowledged)
 };
 
-/// Store over one RocksDB database. Not thread-safe: one thread (the daemon's I/O thread) uses it.
+/// Store over one RocksDB database. store_inbound may run on one thread (the daemon's ack thread)
+/// while one other thread (the processing thread) uses the rest; no other concurrent use.
 class Store {
  public:
   /// Opens (creating in ReadWrite mode) the database at config.path. Refuses unsafe options
