@@ -38,6 +38,9 @@ constexpr const char* kHelp =
     "  analyze [--input FILE] [--model MODEL]   JSONL {\"id\",\"text\"[,\"src\",\"region\"]} in, one verdict a line out\n"
     "  train --input FILE... --out MODEL [--seed N] [--epochs N]   train a model on labelled JSONL\n"
     "  eval --input FILE... [--model MODEL | --folds K] [--split test|train]   precision, recall, F1\n"
+    "  label ID|VALUE scam|spam|legit [--category C] [--note TEXT]   an analyst's label\n"
+    "  allow VALUE | block VALUE [--ttl D] | unblock VALUE | revoke VALUE --reason R [--ttl D]\n"
+    "                                  decisions on a number, URL, domain or sender id ([--actor NAME])\n"
     "\n"
     "Reads the database through a RocksDB secondary instance: safe while smishd runs.\n"
     "Exit: 0 found or done, 1 not found, 2 usage or configuration error.\n";
@@ -423,7 +426,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"reports", cmd_reports}, {"report", cmd_report}, {"lookup", cmd_lookup}, {"stats", cmd_stats},
       {"top", cmd_top},         {"export", cmd_export}, {"analyze", cmd_analyze},
-      {"train", cmd_train},     {"eval", cmd_eval},
+      {"train", cmd_train},     {"eval", cmd_eval},     {"label", cmd_label},     {"allow", cmd_allow},
+      {"block", cmd_block},     {"unblock", cmd_unblock}, {"revoke", cmd_revoke},
   };
   return table;
 }
@@ -431,7 +435,7 @@ const std::vector<Command>& commands() {
 /// Options that take a value, for every command.
 const std::set<std::string> kValued = {"config", "set", "db", "limit", "label", "category", "contains", "out", "input",
                                        "model", "folds", "seed", "split", "group", "epochs", "evidence-weight",
-                                       "hash-bits"};
+                                       "hash-bits", "actor", "note", "reason", "ttl"};
 const std::set<std::string> kFlags = {"help", "json", "force", "dry-run"};
 
 }  // namespace

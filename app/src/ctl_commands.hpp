@@ -19,4 +19,18 @@ int cmd_train(Ctx& ctx, const Args& args);
 /// Exit: 0 done, 2 usage or unreadable input.
 int cmd_eval(Ctx& ctx, const Args& args);
 
+/// `smishctl label ID|VALUE scam|spam|legit [--category C] [--note TEXT]`: a report's analyst
+/// label (and category), or a decision on a value: scam blocks it, legit allows it, spam revokes it.
+int cmd_label(Ctx& ctx, const Args& args);
+/// `smishctl allow VALUE [--note TEXT]`: never in any export, whatever the reports say.
+int cmd_allow(Ctx& ctx, const Args& args);
+/// `smishctl block VALUE [--ttl D] [--note TEXT]`: listed from the next export on (confirmed).
+int cmd_block(Ctx& ctx, const Args& args);
+/// `smishctl unblock VALUE [--note TEXT]`: clears an analyst's decision; the policy decides again.
+int cmd_unblock(Ctx& ctx, const Args& args);
+/// `smishctl revoke VALUE --reason TEXT [--ttl D] [--note TEXT]`: out of the exports (for D).
+/// All five: through smishd's admin socket when it answers, else on the database directly.
+/// Exit: 0 applied or unchanged, 1 no such report or value, 2 usage or failure, 3 refused.
+int cmd_revoke(Ctx& ctx, const Args& args);
+
 }  // namespace smish::app

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,25 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 /// At most `max_chars` code points of `text` on one line, with "…" when cut.
 std::string excerpt(const std::string& text, std::size_t max_chars);
+
+/// What an analyst's decision is about: a report (label only) or an indicator.
+struct Target {
+  std::uint64_t report_id = 0;  ///< non-zero: a report
+  core::IndicatorKind kind = core::IndicatorKind::Number;
+  std::string value;            ///< normalised as storage keys it
+};
+
+/// Reads a VALUE as the CLI takes it: "report:12" or "#12" (and, when `report_ids`, bare digits)
+/// is a report; "number:", "url:", "host:", "domain:", "sender_id:" name the kind; otherwise a
+/// number in any local or international format becomes E.164 (short codes stay digits), a URL is
+/// normalised as extraction does, a name with a dot is a domain (its registrable domain) or a host,
+/// and anything else is a sender id. InvalidArgument when it cannot be read.
+core::Result<Target> resolve_target(const Ctx& ctx, const std::string& text, bool report_ids);
+
+/// Who acts: $SMISHCTL_ACTOR, $USER, $LOGNAME, else "uid:N".
+std::string default_actor();
+
+/// "90s", "15m", "24h", "7d", "2w" (a bare number is seconds) in ms; nullopt when malformed.
+std::optional<std::int64_t> parse_duration_ms(std::string_view text);
 
 }  // namespace smish::app

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "args.hpp"
+#include "smish/app/admin.hpp"
 #include "smish/app/config.hpp"
 #include "smish/app/main.hpp"
 #include "smish/app/pipeline.hpp"
@@ -164,6 +165,17 @@ int smishd_main(int argc, char** argv) {
   asio::io_context io(1);
   asio::io_context work(1);
   auto work_guard = asio::make_work_guard(work);
+  // The admin socket (smishctl's label, allow, block, revoke) is served on the storage thread, so
+  // that the Store stays single-threaded.
+  std::unique_ptr<AdminServer> admin;
+  if (const auto admin_path = admin_socket_path(*config); !admin_path.empty()) {
+    auto server = AdminServer::create(work, admin_path, **store, config->blocklist);
+    if (!server) {
+      std::cerr << "smishd: daemon.admin_socket: " << server.error().detail << "\n";
+      return 2;
+    }
+    admin = std::move(*server);
+  }
   // The pull endpoint serves the export's files from the storage thread, between exports.
   std::unique_ptr<blocklist::PullServer> pull;
   if (!config->exporter.serve_listen.empty()) {
@@ -175,6 +187,7 @@ int smishd_main(int argc, char** argv) {
     pull = std::move(*server);
     pull->start();
   }
+  if (admin) admin->start();
   std::thread storage_thread([&] { work.run(); });
   // The ack path on a third thread: only the synced inbox writes, so that acknowledgements never
   // wait behind classification; everything else of the pipeline stays on the storage thread.
@@ -278,6 +291,7 @@ int smishd_main(int argc, char** argv) {
     pump();
     tick.cancel();
     if (pull) pull->stop();
+    if (admin) admin->stop();
     pipeline.set_reply_transport(nullptr);  // replies not yet sent stay in the outbox for the next start
   });
   work_guard.reset();

@@ -94,7 +94,11 @@ core::IndicatorStatus evaluate_with(core::Indicator& ind, const std::map<std::st
   };
   const bool by_analyst = ind.status_actor.rfind("analyst", 0) == 0;
   if (std::string why; is_protected(ind, config, &why)) return set(S::Allowlisted, why);
-  if (by_analyst && (ind.status == S::Allowlisted || ind.status == S::Revoked)) return ind.status;
+  if (by_analyst && ind.status == S::Revoked && ind.expires_ms != 0 && now_ms > ind.expires_ms) {
+    ind.expires_ms = 0;  // a revocation with a TTL (smishctl revoke --ttl) lapsed: the reports decide again
+  } else if (by_analyst && (ind.status == S::Allowlisted || ind.status == S::Revoked)) {
+    return ind.status;
+  }
   if (by_analyst && ind.status == S::Confirmed) {
     if (ind.expires_ms != 0 && now_ms > ind.expires_ms) return set(S::Expired, "no report since the confirmation lapsed");
     return ind.status;

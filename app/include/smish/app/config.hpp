@@ -27,6 +27,7 @@ struct LogConfig {
 struct DaemonConfig {
   int process_interval_ms = 1000;  ///< Default: 1000. How often pending work (timed-out concatenations) is swept.
   std::string status_file;         ///< Default: none. JSON status (bound, counts) rewritten while running.
+  std::string admin_socket;        ///< Default: "" = "<storage.path>.admin.sock"; "off": none. smishctl's writes go through it.
 };
 
 /// The whole configuration.

@@ -28,7 +28,8 @@ void record_report(core::Indicator& indicator, const core::Report& report, const
                    const PolicyConfig& config);
 
 /// Re-evaluates the status of `indicator` at `now_ms` and returns it. Analyst decisions
-/// (confirmed, allowlisted, revoked by an "analyst:" actor) are kept; configured and built-in
+/// (confirmed, allowlisted, revoked by an "analyst:" actor) are kept, a confirmation or revocation
+/// with expires_ms set only until then; configured and built-in
 /// allowlists win over everything; automatic listing needs min_reporters distinct reporters in
 /// the window and the score threshold; a listed entry past its expiry becomes expired.
 core::IndicatorStatus evaluate(core::Indicator& indicator, const PolicyConfig& config, std::int64_t now_ms);
