@@ -426,6 +426,9 @@ core::Result<std::unique_ptr<Exporter>> Exporter::create(const PolicyConfig& pol
     auto n = normalize_export_value(IndicatorKind::Domain, d);
     pol.allow_domains.push_back(n ? n->value : d);
   }
+  for (auto& b : pol.brands)
+    for (auto& d : b.domains)
+      if (auto n = normalize_export_value(IndicatorKind::Domain, d)) d = n->value;
   std::optional<Signer> signer;
   if (!cfg.signing_key_file.empty()) {
     auto s = Signer::load(cfg.signing_key_file);
@@ -488,7 +491,7 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
   if (auto s = renderer.open(); !s) return failed(s.error());
 
   // ---- the scan (this thread) feeds the renderer (a worker thread) ----
-  const auto covering = covering_names(policy_.allow_domains);
+  const auto covering = covering_names(protected_domains(policy_));  // allowlisted and brand domains
   const auto& prev_entries = prev->entries;
   std::unordered_map<std::string, RemovalReason> reasons;  // previously published keys not published now
   auto note_reason = [&](IndicatorKind kind, std::string_view value, RemovalReason r) {
@@ -620,7 +623,7 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
 
   // ---- RPZ: blocks and passthrus, one action per owner name, passthru winning ----
   auto& owners = renderer.rpz_owners;
-  for (const auto& a : policy_.allow_domains) {
+  for (const auto& a : protected_domains(policy_)) {
     if (auto n = normalize_export_value(IndicatorKind::Domain, a); n && !n->ip) {
       owners.emplace_back(n->value, true);
       owners.emplace_back("*." + n->value, true);

@@ -20,6 +20,17 @@ bool domain_matches(std::string_view value, std::string_view allowed) {
   return value.size() > allowed.size() && value.ends_with(allowed) && value[value.size() - allowed.size() - 1] == '.';
 }
 
+bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
 std::string host_of(std::string_view url) {
   auto start = url.find("://");
   start = start == std::string_view::npos ? 0 : start + 3;
@@ -54,6 +65,12 @@ void record_report(core::Indicator& ind, const core::Report& report, const std::
                              ind.recent_reports.begin() + static_cast<long>(ind.recent_reports.size() - kRecentReports));
 }
 
+std::vector<std::string> protected_domains(const PolicyConfig& config) {
+  std::vector<std::string> out = config.allow_domains;
+  for (const auto& b : config.brands) out.insert(out.end(), b.domains.begin(), b.domains.end());
+  return out;
+}
+
 bool is_protected(const core::Indicator& ind, const PolicyConfig& config, std::string* why) {
   auto say = [&](std::string reason) {
     if (why) *why = std::move(reason);
@@ -66,11 +83,22 @@ bool is_protected(const core::Indicator& ind, const PolicyConfig& config, std::s
     if (has_flag(ind, "short_code")) return say("short code");
     if (std::find(config.allow_numbers.begin(), config.allow_numbers.end(), ind.value) != config.allow_numbers.end())
       return say("allowlisted number");
+    for (const auto& b : config.brands)
+      if (std::find(b.numbers.begin(), b.numbers.end(), ind.value) != b.numbers.end())
+        return say("brand " + b.id + ": its own number");
     return false;
+  }
+  if (ind.kind == K::SenderId) {
+    for (const auto& b : config.brands)
+      for (const auto& s : b.sender_ids)
+        if (equal_ignoring_ascii_case(ind.value, s)) return say("brand " + b.id + ": its own sender ID " + s);
   }
   std::string host = ind.kind == K::Url ? host_of(ind.value) : ind.value;
   for (const auto& allowed : config.allow_domains)
     if (domain_matches(host, allowed)) return say("allowlisted domain " + allowed);
+  for (const auto& b : config.brands)
+    for (const auto& d : b.domains)
+      if (domain_matches(host, d)) return say("brand " + b.id + ": its own domain " + d);
   if (ind.kind == K::Domain && (has_flag(ind, "shortener") || has_flag(ind, "shared_hosting")))
     return say("shortener or shared hosting: listed by URL or host only");
   return false;

@@ -10,6 +10,16 @@
 
 namespace smish::blocklist {
 
+/// A protected brand's own values (configs/brands.yaml, read at start-up): they act as an
+/// allowlist, so that reports, however many, never get a brand's real domain, number or sender ID
+/// onto a blocklist. Values as the brands file normalises them.
+struct BrandAllowlist {
+  std::string id;                       ///< the brand ("tele2"), named in the status reason
+  std::vector<std::string> numbers;     ///< E.164 numbers and short codes (digits)
+  std::vector<std::string> domains;     ///< lowercase punycode; their subdomains too
+  std::vector<std::string> sender_ids;  ///< registered alphanumeric sender IDs; compared ignoring ASCII case
+};
+
 /// Listing settings (config section `blocklist`).
 struct PolicyConfig {
   int min_reporters = 5;                 ///< Default: 5. Distinct reporters needed within the window to list.
@@ -20,7 +30,14 @@ struct PolicyConfig {
   std::size_t max_tracked_reporters = 10000;  ///< Default: 10000. Reporters remembered per indicator.
   std::vector<std::string> allow_numbers;  ///< Default: none. E.164 numbers never listed (the operator's own).
   std::vector<std::string> allow_domains;  ///< Default: none. Domains never listed (brands, banks, portals); subdomains too.
+  /// Default: none. Protected brands' own values, never listed; smishd and smishctl fill it from
+  /// classifier.brands_file (not a config key of this section).
+  std::vector<BrandAllowlist> brands;
 };
+
+/// Every domain that is never listed: allow_domains, then each brand's domains. The export keeps
+/// the names that would cover one of them off its lists and gives them RPZ passthru entries.
+std::vector<std::string> protected_domains(const PolicyConfig& config);
 
 /// Adds one report's evidence to `indicator`: counts, reporter (once per reporter), first/last
 /// seen, category vote, score, flags, recent reports. Does not change the status.
@@ -39,9 +56,10 @@ core::IndicatorStatus evaluate(core::Indicator& indicator, const PolicyConfig& c
 core::IndicatorStatus evaluate_with(core::Indicator& indicator, const std::map<std::string, std::int64_t>& reporters,
                                     const PolicyConfig& config, std::int64_t now_ms);
 
-/// True when `indicator` may never be blocked automatically: allowlisted by config, a short,
-/// emergency or service number, or a shortener/shared-hosting registrable domain (those are listed
-/// by URL or host only).
+/// True when `indicator` may never be blocked automatically: allowlisted by config, a protected
+/// brand's own number, domain (or a host or URL under it) or sender ID, a short, emergency or
+/// service number, or a shortener/shared-hosting registrable domain (those are listed by URL or
+/// host only). `why` gets the reason ("brand tele2: its own domain tele2.lv").
 bool is_protected(const core::Indicator& indicator, const PolicyConfig& config, std::string* why = nullptr);
 
 }  // namespace smish::blocklist
