@@ -14,6 +14,7 @@
 
 #include "smish/core/json.hpp"
 #include "smish/core/log.hpp"
+#include "smish/storage/indicator_codec.hpp"
 #include "smish/storage/store.hpp"
 
 namespace smish::storage {
@@ -448,14 +449,20 @@ class RocksStore final : public Store {
   }
 
   core::Status scan_indicators(const std::function<bool(const core::Indicator&)>& fn) override {
+    core::Indicator ind;  // reused: decode_indicator replaces every field
+    core::Status decoded;
+    auto scanned = scan_indicator_values([&](std::string_view, std::string_view value) {
+      decoded = decode_indicator(value, ind);
+      return decoded.has_value() && fn(ind);
+    });
+    if (!scanned) return scanned;
+    return decoded;
+  }
+
+  core::Status scan_indicator_values(const std::function<bool(std::string_view, std::string_view)>& fn) override {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfIndicators]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto j = core::decode_binary(it->value().ToStringView());
-      if (!j) return j.error();
-      auto i = core::indicator_from_json(*j);
-      if (!i) return i.error();
-      if (!fn(*i)) break;
-    }
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
     if (!it->status().ok()) return io_error(it->status(), "indicator scan");
     return {};
   }

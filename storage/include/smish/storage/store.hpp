@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "smish/core/result.hpp"
@@ -118,6 +119,12 @@ class Store {
   virtual core::Status scan_reports(const std::function<bool(const core::Report&)>& fn) = 0;
   /// Every indicator in key order; stop when `fn` returns false.
   virtual core::Status scan_indicators(const std::function<bool(const core::Indicator&)>& fn) = 0;
+  /// Every indicator's key ("kind:value") and stored value in key order, undecoded: the caller
+  /// decodes values with decode_indicator() (smish/storage/indicator_codec.hpp), on any thread.
+  /// One iterator, so one consistent point-in-time view. The views are valid during the call
+  /// only. Stop when `fn` returns false.
+  virtual core::Status scan_indicator_values(
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
   /// Counts: reports, indicators, inbox entries.
   struct Counts { std::uint64_t reports = 0, indicators = 0, inbox = 0; };
   virtual core::Result<Counts> counts() = 0;

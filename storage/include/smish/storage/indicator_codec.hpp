@@ -1,0 +1,23 @@
+// Decoding of stored indicator values without a JSON DOM (the export's hot path).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "smish/core/result.hpp"
+#include "smish/core/types.hpp"
+
+namespace smish::storage {
+
+/// Decodes one stored indicator value (MessagePack of core::to_json(Indicator), as
+/// Store::scan_indicator_values hands it out) into `out`, replacing every field of `out`.
+/// Same result as core::indicator_from_json(core::decode_binary(bytes)) — missing or null
+/// fields take their defaults, unknown fields are skipped, an unknown status reads as observed —
+/// but streamed through nlohmann's SAX reader straight into `out`: no DOM, and the strings and
+/// vectors of a reused `out` keep their capacity.
+/// Errors: Corruption when the bytes are not MessagePack, not an object, lack `kind` or `value`,
+/// name an unknown kind, or hold a field of the wrong type; `out` is unspecified then.
+/// Pure; any thread.
+[[nodiscard]] core::Status decode_indicator(std::string_view bytes, core::Indicator& out);
+
+}  // namespace smish::storage

@@ -1,0 +1,308 @@
+// Stored indicators (MessagePack of core::to_json) decoded through nlohmann's SAX reader, no DOM.
+#include "smish/storage/indicator_codec.hpp"
+
+#include <array>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace smish::storage {
+namespace {
+
+using core::ErrorCode;
+using core::make_error;
+using Json = nlohmann::json;
+
+/// The top-level fields of core::to_json(Indicator), in the order the encoder writes them
+/// (nlohmann objects are sorted by key), so that the lookup of the next key is one comparison.
+enum class Field : std::uint8_t {
+  Categories, DistinctReporters, ExpiresMs, FirstSeenMs, Flags, Kind, LastSeenMs, MaxScore,
+  RecentReports, Reporters, Status, StatusActor, StatusMs, StatusReason, TotalReports, Value,
+  Unknown,
+};
+constexpr std::array<std::string_view, 16> kFieldNames = {
+    "categories", "distinct_reporters", "expires_ms", "first_seen_ms", "flags",     "kind",
+    "last_seen_ms", "max_score",        "recent_reports", "reporters", "status",    "status_actor",
+    "status_ms",  "status_reason",      "total_reports",  "value"};
+
+/// A number as the DOM path's get<T>() would read it; out-of-range floats are clamped instead of
+/// being undefined behaviour.
+struct Number {
+  enum class Type : std::uint8_t { Signed, Unsigned, Float } type;
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  double f = 0;
+
+  std::int64_t as_int() const {
+    switch (type) {
+      case Type::Signed: return i;
+      case Type::Unsigned: return static_cast<std::int64_t>(u);
+      case Type::Float: return clamp<std::int64_t>(f);
+    }
+    return 0;
+  }
+  std::uint64_t as_uint() const {
+    switch (type) {
+      case Type::Signed: return static_cast<std::uint64_t>(i);
+      case Type::Unsigned: return u;
+      case Type::Float: return clamp<std::uint64_t>(f);
+    }
+    return 0;
+  }
+  double as_double() const {
+    switch (type) {
+      case Type::Signed: return static_cast<double>(i);
+      case Type::Unsigned: return static_cast<double>(u);
+      case Type::Float: return f;
+    }
+    return 0;
+  }
+
+ private:
+  template <typename T>
+  static T clamp(double v) {
+    if (std::isnan(v)) return 0;
+    if (v <= static_cast<double>(std::numeric_limits<T>::min())) return std::numeric_limits<T>::min();
+    if (v >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    return static_cast<T>(v);
+  }
+};
+
+/// SAX events of one stored indicator, written straight into an Indicator. Depth 1 is the
+/// top-level object; depth 2 the members of `categories`, `reporters` (objects), `flags` and
+/// `recent_reports` (arrays). Members the decoder does not know are skipped whole.
+class IndicatorSax {
+ public:
+  explicit IndicatorSax(core::Indicator& out) : out_(out) {}
+
+  bool null() {
+    if (skipping()) return true;
+    if (depth_ == 1) {
+      if (field_ == Field::Kind || field_ == Field::Value) return fail("is null");
+      reset_field();  // get_or(): a null member takes the default
+      return true;
+    }
+    return fail(depth_ == 0 ? "is not an object" : "holds a null");
+  }
+  bool boolean(bool) {
+    if (skipping() || (depth_ == 1 && field_ == Field::Unknown)) return true;
+    return fail(depth_ == 0 ? "is not an object" : "holds a boolean");  // get<T>() of a number refuses booleans
+  }
+  bool number_integer(Json::number_integer_t v) { return number({Number::Type::Signed, v, 0, 0}); }
+  bool number_unsigned(Json::number_unsigned_t v) { return number({Number::Type::Unsigned, 0, v, 0}); }
+  bool number_float(Json::number_float_t v, const Json::string_t&) { return number({Number::Type::Float, 0, 0, v}); }
+
+  bool string(Json::string_t& v) {
+    if (skipping()) return true;
+    if (depth_ == 2) {
+      if (field_ != Field::Flags) return fail("holds a string");
+      out_.flags.push_back(std::move(v));
+      return true;
+    }
+    if (depth_ != 1) return fail("is not an object");
+    switch (field_) {
+      case Field::Kind: {
+        auto kind = core::parse_indicator_kind(v);
+        if (!kind) return fail("unknown kind", ErrorCode::Corruption, /*plain=*/true);
+        out_.kind = *kind;
+        have_kind_ = true;
+        return true;
+      }
+      case Field::Value: out_.value = std::move(v); have_value_ = true; return true;
+      case Field::Status:
+        out_.status = core::parse_indicator_status(v).value_or(core::IndicatorStatus::Observed);
+        return true;
+      case Field::StatusReason: out_.status_reason = std::move(v); return true;
+      case Field::StatusActor: out_.status_actor = std::move(v); return true;
+      case Field::Unknown: return true;
+      default: return fail("is a string");
+    }
+  }
+
+  bool binary(Json::binary_t&) {
+    if (skipping() || (depth_ == 1 && field_ == Field::Unknown)) return true;
+    return fail("is binary");
+  }
+
+  bool start_object(std::size_t) {
+    if (skipping()) return enter();
+    if (depth_ == 0) return enter();
+    if (depth_ == 1) {
+      switch (field_) {
+        case Field::Categories: out_.categories.clear(); return enter();
+        case Field::Reporters: out_.reporters.clear(); return enter();
+        case Field::Unknown: return skip();
+        default: return fail("is an object");
+      }
+    }
+    return fail("holds an object");
+  }
+  bool end_object() { return leave(); }
+
+  bool key(Json::string_t& k) {
+    if (skipping()) return true;
+    if (depth_ == 1) {
+      field_ = lookup(k);
+      return true;
+    }
+    map_key_.assign(k);  // categories or reporters: the next number is its value
+    return true;
+  }
+
+  bool start_array(std::size_t) {
+    if (skipping()) return enter();
+    if (depth_ == 0) return fail("is not an object");
+    if (depth_ == 1) {
+      switch (field_) {
+        case Field::Flags: out_.flags.clear(); return enter();
+        case Field::RecentReports: out_.recent_reports.clear(); return enter();
+        case Field::Unknown: return skip();
+        default: return fail("is an array");
+      }
+    }
+    return fail("holds an array");
+  }
+  bool end_array() { return leave(); }
+
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) {
+    error_ = make_error(ErrorCode::Corruption, std::string("stored value is not valid MessagePack: ") + ex.what());
+    return false;
+  }
+
+  core::Status finish(bool parsed) {
+    if (error_) return *error_;
+    if (!parsed) return make_error(ErrorCode::Corruption, "stored value is not valid MessagePack");
+    if (!have_kind_) return make_error(ErrorCode::Corruption, "indicator: no kind");
+    if (!have_value_) return make_error(ErrorCode::Corruption, "indicator: no value");
+    return {};
+  }
+
+ private:
+  bool skipping() const { return skip_from_ != 0; }
+  bool enter() {
+    ++depth_;
+    return true;
+  }
+  bool skip() {
+    skip_from_ = ++depth_;
+    return true;
+  }
+  bool leave() {
+    if (skip_from_ == depth_) skip_from_ = 0;
+    --depth_;
+    return true;
+  }
+
+  bool number(const Number& n) {
+    if (skipping()) return true;
+    if (depth_ == 2) {
+      switch (field_) {
+        case Field::Categories: out_.categories.insert_or_assign(map_key_, n.as_uint()); return true;
+        case Field::Reporters: out_.reporters.insert_or_assign(map_key_, n.as_int()); return true;
+        case Field::RecentReports: out_.recent_reports.push_back(n.as_uint()); return true;
+        default: return fail("holds a number");
+      }
+    }
+    if (depth_ != 1) return fail("is not an object");
+    switch (field_) {
+      case Field::TotalReports: out_.total_reports = n.as_uint(); return true;
+      case Field::DistinctReporters: out_.distinct_reporters = n.as_uint(); return true;
+      case Field::FirstSeenMs: out_.first_seen_ms = n.as_int(); return true;
+      case Field::LastSeenMs: out_.last_seen_ms = n.as_int(); return true;
+      case Field::MaxScore: out_.max_score = n.as_double(); return true;
+      case Field::StatusMs: out_.status_ms = n.as_int(); return true;
+      case Field::ExpiresMs: out_.expires_ms = n.as_int(); return true;
+      case Field::Unknown: return true;
+      default: return fail("is a number");
+    }
+  }
+
+  void reset_field() {
+    switch (field_) {
+      case Field::Categories: out_.categories.clear(); break;
+      case Field::DistinctReporters: out_.distinct_reporters = 0; break;
+      case Field::ExpiresMs: out_.expires_ms = 0; break;
+      case Field::FirstSeenMs: out_.first_seen_ms = 0; break;
+      case Field::Flags: out_.flags.clear(); break;
+      case Field::LastSeenMs: out_.last_seen_ms = 0; break;
+      case Field::MaxScore: out_.max_score = 0.0; break;
+      case Field::RecentReports: out_.recent_reports.clear(); break;
+      case Field::Reporters: out_.reporters.clear(); break;
+      case Field::Status: out_.status = core::IndicatorStatus::Observed; break;
+      case Field::StatusActor: out_.status_actor.clear(); break;
+      case Field::StatusMs: out_.status_ms = 0; break;
+      case Field::StatusReason: out_.status_reason.clear(); break;
+      case Field::TotalReports: out_.total_reports = 0; break;
+      case Field::Kind:
+      case Field::Value:
+      case Field::Unknown: break;
+    }
+  }
+
+  Field lookup(std::string_view k) {
+    // Keys come sorted: try the one after the previous first.
+    for (std::size_t n = 0, i = next_; n < kFieldNames.size(); ++n, i = (i + 1) % kFieldNames.size()) {
+      if (kFieldNames[i] == k) {
+        next_ = (i + 1) % kFieldNames.size();
+        return static_cast<Field>(i);
+      }
+    }
+    return Field::Unknown;
+  }
+
+  bool fail(std::string_view what, ErrorCode code = ErrorCode::Corruption, bool plain = false) {
+    if (plain) {
+      error_ = make_error(code, "indicator: " + std::string(what));
+    } else {
+      const std::string_view name = depth_ == 0 || field_ == Field::Unknown
+                                        ? std::string_view("value")
+                                        : kFieldNames[static_cast<std::size_t>(field_)];
+      error_ = make_error(code, "indicator: " + std::string(name) + " " + std::string(what));
+    }
+    return false;
+  }
+
+  core::Indicator& out_;
+  int depth_ = 0;
+  int skip_from_ = 0;  // depth of the unknown member being skipped, 0: none
+  Field field_ = Field::Unknown;
+  std::size_t next_ = 0;
+  std::string map_key_;
+  bool have_kind_ = false, have_value_ = false;
+  std::optional<core::Error> error_;
+};
+
+}  // namespace
+
+core::Status decode_indicator(std::string_view bytes, core::Indicator& out) {
+  out.kind = core::IndicatorKind::Number;
+  out.value.clear();
+  out.total_reports = 0;
+  out.reporters.clear();
+  out.distinct_reporters = 0;
+  out.first_seen_ms = 0;
+  out.last_seen_ms = 0;
+  out.categories.clear();
+  out.max_score = 0.0;
+  out.flags.clear();
+  out.status = core::IndicatorStatus::Observed;
+  out.status_reason.clear();
+  out.status_actor.clear();
+  out.status_ms = 0;
+  out.expires_ms = 0;
+  out.recent_reports.clear();
+  IndicatorSax sax(out);
+  try {
+    const bool parsed = Json::sax_parse(bytes.data(), bytes.data() + bytes.size(), &sax, Json::input_format_t::msgpack,
+                                        /*strict=*/true);
+    return sax.finish(parsed);
+  } catch (const std::exception& ex) {  // allocation failure on a hostile length: not an exception on the data path
+    return make_error(ErrorCode::Corruption, std::string("indicator: ") + ex.what());
+  }
+}
+
+}  // namespace smish::storage
