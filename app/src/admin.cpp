@@ -15,6 +15,7 @@
 
 #include "smish/blocklist/formats.hpp"
 #include "smish/core/log.hpp"
+#include "smish/storage/audit_log.hpp"
 
 namespace smish::app {
 namespace {
@@ -277,10 +278,25 @@ core::Result<MutationResult> mutation_result_from_json(const core::Json& j) {
 
 core::Result<MutationResult> apply_mutation(storage::Store& store, const blocklist::PolicyConfig& policy,
                                             const Mutation& m, const Writer& writer, std::int64_t now_ms) {
-  (void)writer;
   storage::Commit commit;
   auto res = m.report_id ? label_report(store, m, now_ms, commit) : decide_indicator(store, policy, m, now_ms, commit);
   if (!res || res->outcome != MutationOutcome::Applied) return res;
+  // The audit entry goes into the same batch as the decision: neither is ever on disk alone.
+  auto last = storage::last_audit(store);
+  if (!last) return last.error();
+  storage::AuditEntry entry;
+  entry.at_ms = now_ms;
+  entry.actor = m.actor;
+  entry.uid = writer.uid;
+  entry.via = writer.via;
+  entry.action = m.label ? m.action + " " + std::string(core::to_string(*m.label)) : m.action;
+  if (m.ttl_ms) entry.action += ttl_text(m.ttl_ms);
+  entry.target = res->target;
+  entry.before = res->before;
+  entry.after = res->after;
+  entry.note = m.reason.empty() ? m.note : m.note.empty() ? m.reason : m.reason + "; " + m.note;
+  if (!m.category.empty()) entry.note = "category " + m.category + (entry.note.empty() ? "" : "; " + entry.note);
+  res->audit_seq = storage::append_audit(commit, std::move(entry), *last).seq;
   commit.sync = true;  // an analyst's decision is acknowledged only once it is on disk
   if (auto s = store.commit(commit); !s) return s.error();
   return res;

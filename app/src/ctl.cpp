@@ -41,6 +41,7 @@ constexpr const char* kHelp =
     "  label ID|VALUE scam|spam|legit [--category C] [--note TEXT]   an analyst's label\n"
     "  allow VALUE | block VALUE [--ttl D] | unblock VALUE | revoke VALUE --reason R [--ttl D]\n"
     "                                  decisions on a number, URL, domain or sender id ([--actor NAME])\n"
+    "  audit [--limit N] [--target VALUE] [--verify]   the analysts' decisions; --verify checks the hash chain\n"
     "\n"
     "Reads the database through a RocksDB secondary instance: safe while smishd runs.\n"
     "Exit: 0 found or done, 1 not found, 2 usage or configuration error.\n";
@@ -427,7 +428,7 @@ const std::vector<Command>& commands() {
       {"reports", cmd_reports}, {"report", cmd_report}, {"lookup", cmd_lookup}, {"stats", cmd_stats},
       {"top", cmd_top},         {"export", cmd_export}, {"analyze", cmd_analyze},
       {"train", cmd_train},     {"eval", cmd_eval},     {"label", cmd_label},     {"allow", cmd_allow},
-      {"block", cmd_block},     {"unblock", cmd_unblock}, {"revoke", cmd_revoke},
+      {"block", cmd_block},     {"unblock", cmd_unblock}, {"revoke", cmd_revoke},  {"audit", cmd_audit},
   };
   return table;
 }
@@ -435,8 +436,8 @@ const std::vector<Command>& commands() {
 /// Options that take a value, for every command.
 const std::set<std::string> kValued = {"config", "set", "db", "limit", "label", "category", "contains", "out", "input",
                                        "model", "folds", "seed", "split", "group", "epochs", "evidence-weight",
-                                       "hash-bits", "actor", "note", "reason", "ttl"};
-const std::set<std::string> kFlags = {"help", "json", "force", "dry-run"};
+                                       "hash-bits", "actor", "note", "reason", "ttl", "target"};
+const std::set<std::string> kFlags = {"help", "json", "force", "dry-run", "verify"};
 
 }  // namespace
 

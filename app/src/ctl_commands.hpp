@@ -33,4 +33,10 @@ int cmd_unblock(Ctx& ctx, const Args& args);
 /// Exit: 0 applied or unchanged, 1 no such report or value, 2 usage or failure, 3 refused.
 int cmd_revoke(Ctx& ctx, const Args& args);
 
+/// `smishctl audit [--limit N] [--target VALUE] [--verify]`: the last N analyst decisions (who,
+/// when, through what, the target, before and after), oldest first; --verify walks the whole log
+/// and checks its hash chain. Exit: 0 listed or intact, 1 none or a broken chain (each broken
+/// entry named), 2 usage or storage error.
+int cmd_audit(Ctx& ctx, const Args& args);
+
 }  // namespace smish::app

@@ -1,7 +1,11 @@
 // smishctl helpers shared by the commands: durations and times as analysts write them.
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <iostream>
 
 #include "ctl_common.hpp"
+#include "smish/blocklist/formats.hpp"
 
 namespace smish::app {
 
@@ -24,6 +28,114 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view text) {
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || n < 0 || n > 36500LL * 24 * 3600)
     return std::nullopt;
   return n * unit_ms;
+}
+
+std::string paint(const Ctx& ctx, std::string text, Colour colour) {
+  if (!ctx.color || colour == Colour::None || text.empty()) return text;
+  const char* code = colour == Colour::Bold     ? "1"
+                     : colour == Colour::Dim    ? "2"
+                     : colour == Colour::Red    ? "31"
+                     : colour == Colour::Green  ? "32"
+                                                : "33";
+  return std::string("\033[") + code + "m" + text + "\033[0m";
+}
+
+Colour status_colour(std::string_view status) {
+  if (status == "listed" || status == "confirmed") return Colour::Red;
+  if (status == "allowlisted") return Colour::Green;
+  if (status == "suspected") return Colour::Yellow;
+  if (status == "revoked" || status == "expired") return Colour::Dim;
+  return Colour::None;
+}
+
+std::string strip_colour(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\033' && i + 1 < s.size() && s[i + 1] == '[') {
+      i += 2;
+      while (i < s.size() && s[i] != 'm') ++i;
+      continue;
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+std::size_t display_width(std::string_view s) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\033' && i + 1 < s.size() && s[i + 1] == '[') {
+      while (i < s.size() && s[i] != 'm') ++i;
+      continue;
+    }
+    n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;  // code points: close enough for alignment
+  }
+  return n;
+}
+
+std::string bar(double value, double max, std::size_t width) {
+  if (!(max > 0) || !(value > 0)) return "";
+  static const bool utf8 = [] {
+    for (const char* var : {"LC_ALL", "LC_CTYPE", "LANG"})
+      if (const char* v = std::getenv(var); v && *v) {
+        std::string s(v);
+        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+        return s.find("utf-8") != std::string::npos || s.find("utf8") != std::string::npos;
+      }
+    return false;
+  }();
+  const double cells = std::min(1.0, value / max) * static_cast<double>(width);
+  if (!utf8) return std::string(std::max<std::size_t>(1, static_cast<std::size_t>(cells + 0.5)), '#');
+  static const char* kEighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+  const auto whole = static_cast<std::size_t>(cells);
+  const auto eighths = static_cast<std::size_t>((cells - static_cast<double>(whole)) * 8);
+  std::string out;
+  for (std::size_t i = 0; i < whole; ++i) out += "█";
+  out += kEighths[eighths];
+  if (out.empty()) out = "▏";  // a non-zero count is never an empty bar
+  return out;
+}
+
+int Listing::print(const Ctx& ctx) const {
+  if (ctx.json) {
+    for (const auto& o : objects) std::cout << o.dump(-1, ' ', false, core::Json::error_handler_t::replace) << "\n";
+  } else if (ctx.csv) {
+    auto line = [](const std::vector<std::string>& cells) {
+      std::string out;
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        if (i) out += ',';
+        blocklist::append_csv_field(out, strip_colour(cells[i]));
+      }
+      return out + "\n";
+    };
+    std::vector<std::string> names;
+    for (const auto& h : header) {
+      std::string n = h;
+      std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return c == ' ' ? '_' : std::tolower(c); });
+      names.push_back(n);
+    }
+    std::cout << line(names);
+    for (const auto& r : rows) std::cout << line(r);
+  } else {
+    std::vector<std::size_t> width(header.size());
+    for (std::size_t i = 0; i < header.size(); ++i) width[i] = display_width(header[i]);
+    for (const auto& r : rows)
+      for (std::size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
+    auto print_row = [&](const std::vector<std::string>& r, bool head) {
+      std::string out;
+      for (std::size_t i = 0; i < r.size(); ++i) {
+        const bool last = i + 1 == r.size();
+        out += head ? paint(ctx, r[i], Colour::Bold) : r[i];
+        if (!last) out += std::string(width[i] - display_width(r[i]) + 2, ' ');
+      }
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      std::cout << out << "\n";
+    };
+    print_row(header, true);
+    for (const auto& r : rows) print_row(r, false);
+  }
+  return rows.empty() ? kNotFound : kFound;
 }
 
 }  // namespace smish::app

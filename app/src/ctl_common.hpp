@@ -8,18 +8,49 @@
 
 #include "args.hpp"
 #include "smish/app/config.hpp"
+#include "smish/core/json.hpp"
 #include "smish/storage/store.hpp"
 
 namespace smish::app {
 
 inline constexpr int kFound = 0, kNotFound = 1, kUsage = 2;
 
-/// One smishctl invocation: the loaded configuration, --json, and the store once opened.
+/// One smishctl invocation: the loaded configuration, the output format, and the store once opened.
 struct Ctx {
   Config config;
-  bool json = false;
+  bool json = false;   ///< --json: one JSON object a line
   std::unique_ptr<storage::Store> store;
+  bool csv = false;    ///< --csv: RFC 4180 with a header line
+  bool color = false;  ///< a terminal (and no NO_COLOR): tables may use colour
 };
+
+/// Terminal colours for tables (only used when Ctx::color).
+enum class Colour { None, Bold, Dim, Red, Green, Yellow };
+/// `text` wrapped in the ANSI sequence for `colour`, or unchanged when colour is off.
+std::string paint(const Ctx& ctx, std::string text, Colour colour);
+/// The colour an indicator status reads in: blocked red, allowlisted green, pending yellow.
+Colour status_colour(std::string_view status);
+
+/// A listing as every listing command prints it: an aligned table for people (header bold on a
+/// terminal), --csv with a header line, or --json with one object a row.
+struct Listing {
+  std::vector<std::string> header;            ///< table and CSV column names
+  std::vector<std::vector<std::string>> rows;  ///< cells may carry paint() colour: CSV strips it
+  std::vector<core::Json> objects;             ///< --json: one per row
+  void add(std::vector<std::string> row, core::Json object) {
+    rows.push_back(std::move(row));
+    objects.push_back(std::move(object));
+  }
+  /// Prints in ctx's format; kFound when there are rows, else kNotFound.
+  int print(const Ctx& ctx) const;
+};
+
+/// Display width of `s`: UTF-8 code points, ANSI colour sequences not counted.
+std::size_t display_width(std::string_view s);
+/// `s` without ANSI colour sequences.
+std::string strip_colour(std::string_view s);
+/// A horizontal bar of `value / max` of `width` cells (block characters; '#' without UTF-8).
+std::string bar(double value, double max, std::size_t width);
 
 /// Opens the database read-only (RocksDB secondary instance) into ctx.store. Returns kFound on
 /// success, kNotFound when there is no database, kUsage on other errors (already printed).

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -133,6 +134,11 @@ int run_mutation(Ctx& ctx, const Mutation& m) {
   if (!answered) {
     // No smishd answers: the database itself, whose LOCK keeps a starting smishd out meanwhile.
     via = "direct";
+    // A mistyped path must not become a new, empty database that smishd never reads.
+    if (!std::filesystem::exists(std::filesystem::path(ctx.config.storage.path) / "CURRENT")) {
+      std::cerr << "smishctl: no database at " << ctx.config.storage.path << " (smishd creates it when it first starts)\n";
+      return kUsage;
+    }
     auto store = storage::Store::open(ctx.config.storage, storage::OpenMode::ReadWrite);
     if (!store) {
       const auto& detail = store.error().detail;

@@ -34,10 +34,12 @@ constexpr const char* kCfOutbox = "outbox";        // outbox key -> reply (numbe
 constexpr const char* kCfConversations = "conversations";  // reporter pseudonym -> pending two-step report
 constexpr const char* kCfCounters = "counters";    // name -> BE64 value (reply caps per reporter and day)
 constexpr const char* kCfSent = "sent";            // SMSC message_id -> BE64 report id (receipt matching)
+constexpr const char* kCfAudit = "audit";          // BE64 seq -> audit entry (JSON, storage/audit_log.hpp); append-only
 constexpr const char* kSchemaKey = "schema_version";
 
 const std::vector<std::string> kFamilies = {kCfDefault, kCfDedup,  kCfInbox,         kCfParts,    kCfReports,
-                                            kCfIndicators, kCfOutbox, kCfConversations, kCfCounters, kCfSent};
+                                            kCfIndicators, kCfOutbox, kCfConversations, kCfCounters, kCfSent,
+                                            kCfAudit};
 
 void put_be64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xFF);
@@ -215,11 +217,16 @@ class RocksStore final : public Store {
         return make_error(ErrorCode::IoError, "cannot create a directory for the secondary instance");
       secondary_dir_ = tmpl;
       options.max_open_files = -1;  // required by secondary instances
+      // A database no smishd of this build has opened yet has no audit family: read without it.
+      std::vector<std::string> existing;
+      if (rocksdb::DB::ListColumnFamilies(options, config_.path, &existing).ok() &&
+          std::find(existing.begin(), existing.end(), kCfAudit) == existing.end())
+        std::erase_if(descriptors, [](const auto& d) { return d.name == kCfAudit; });
       s = rocksdb::DB::OpenAsSecondary(options, config_.path, secondary_dir_, descriptors, &handles_, &raw);
     }
     if (!s.ok()) return io_error(s, "open " + config_.path);
     db_.reset(raw);
-    for (std::size_t i = 0; i < kFamilies.size(); ++i) cf_[kFamilies[i]] = handles_[i];
+    for (std::size_t i = 0; i < handles_.size(); ++i) cf_[descriptors[i].name] = handles_[i];
     if (auto st = check_schema(); !st) return st;
     return recover_ids();
   }
@@ -368,6 +375,14 @@ class RocksStore final : public Store {
       put_be64(be, report);
       batch.Put(cf_[kCfSent], message_id, be);
     }
+    for (const auto& [seq, entry] : c.audit) {
+      std::string key, existing;
+      put_be64(key, seq);
+      auto got = db_->Get(rocksdb::ReadOptions(), cf_[kCfAudit], key, &existing);
+      if (got.ok()) return make_error(ErrorCode::InvalidArgument, "audit entry " + std::to_string(seq) + " exists: the log is append-only");
+      if (!got.IsNotFound()) return io_error(got, "audit read");
+      batch.Put(cf_[kCfAudit], key, entry);
+    }
     // Not synced by default: the inbox entries it consumes are deleted in the same batch, so a
     // crash before the WAL reaches the disk replays them and the step is redone (at-least-once).
     rocksdb::WriteOptions wo;
@@ -482,6 +497,16 @@ class RocksStore final : public Store {
     if (auto s = count(kCfParts, parts); !s) return s.error();
     c.inbox += parts;
     return c;
+  }
+
+  core::Status scan_audit(const std::function<bool(std::uint64_t, std::string_view)>& fn, bool newest_first) override {
+    auto cf = cf_.find(kCfAudit);
+    if (cf == cf_.end()) return {};  // a secondary on a database without the family yet: no entries
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf->second));
+    for (newest_first ? it->SeekToLast() : it->SeekToFirst(); it->Valid(); newest_first ? it->Prev() : it->Next())
+      if (!fn(get_be64(it->key().ToStringView()), it->value().ToStringView())) break;
+    if (!it->status().ok()) return io_error(it->status(), "audit scan");
+    return {};
   }
 
   core::Status catch_up() override {

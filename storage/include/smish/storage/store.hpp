@@ -75,6 +75,9 @@ struct Commit {
   std::vector<std::pair<std::string, std::int64_t>> counters;  ///< named counters set to a value
   std::vector<std::pair<std::string, std::uint64_t>> sent;     ///< SMSC message_id -> report id
   bool sync = false;                   ///< fsync the WAL (the outbox after a reply is acknowledged)
+  /// Audit log entries appended (seq -> encoded entry, storage/audit_log.hpp). Append-only: the
+  /// commit fails, writing nothing, when an entry with that seq exists.
+  std::vector<std::pair<std::uint64_t, std::string>> audit;
 };
 
 /// Store over one RocksDB database. store_inbound may run on one thread (the daemon's ack thread)
@@ -131,6 +134,15 @@ class Store {
 
   /// Secondary mode: catch up with the primary's latest writes.
   virtual core::Status catch_up() = 0;
+
+  /// The audit log's entries as stored (storage/audit_log.hpp decodes them), oldest first or
+  /// newest first; stop when `fn` returns false. Empty before the first analyst decision.
+  virtual core::Status scan_audit(const std::function<bool(std::uint64_t seq, std::string_view entry)>& fn,
+                                  bool newest_first) {
+    (void)fn;
+    (void)newest_first;
+    return core::make_error(core::ErrorCode::Unsupported, "this store keeps no audit log");
+  }
 };
 
 /// The schema version this build writes; older databases are migrated on open.
