@@ -57,9 +57,12 @@ storage:
   pseudonym_key_file: $WORK/pseudonym.key
 classifier:
   rules_dir: $SRC/configs/rules
+  brands_file: $SRC/configs/brands.yaml
 export:
   out_dir: $1/export
   interval_s: 0
+daemon:
+  metrics_listen: 127.0.0.1:0
 YAML
 }
 

@@ -502,6 +502,8 @@ void AdminServer::stop() {
   impl_->inode = 0;
 }
 
+void AdminServer::set_policy(blocklist::PolicyConfig policy) { impl_->policy = std::move(policy); }
+
 const AdminStats& AdminServer::stats() const { return impl_->stats; }
 
 // ---------------------------------------------------------------------------------------------

@@ -251,7 +251,8 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
   f.push_back(bool_field("log.content", c.log.content, "log message text and full numbers (debugging only)"));
   // daemon
   f.push_back(int_field("daemon.process_interval_ms", c.daemon.process_interval_ms, 10, 600000, "sweep interval for pending work"));
-  f.push_back(string_field("daemon.status_file", c.daemon.status_file, 4096, "JSON status file rewritten while running"));
+  f.push_back(string_field("daemon.metrics_listen", c.daemon.metrics_listen, 262,
+                           "host:port of the Prometheus /metrics, /health and /ready endpoint (port 0 picks one; off = none)"));
   f.push_back(string_field("daemon.admin_socket", c.daemon.admin_socket, 107,
                            "Unix socket (mode 0600) smishctl's label/allow/block/revoke go through; \"\" = <storage.path>.admin.sock, off = none"));
   return f;

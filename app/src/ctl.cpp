@@ -13,6 +13,7 @@
 #include "ctl_commands.hpp"
 #include "ctl_common.hpp"
 #include "smish/app/config.hpp"
+#include "smish/app/runtime.hpp"
 #include "smish/app/main.hpp"
 #include "smish/app/pipeline.hpp"
 #include "smish/blocklist/export.hpp"
@@ -460,6 +461,11 @@ int smishctl_main(int argc, char** argv) {
     return kUsage;
   }
   core::set_log_level(core::LogLevel::Warn);
+  // The protected brands, as smishd loads them: extraction flags look-alikes of them and the listing
+  // policy never lists their own values. smishd refuses to start without them; smishctl still
+  // answers (an analyst may run it where the relative default path does not resolve) and says so.
+  if (auto s = attach_brands(*config); !s)
+    std::cerr << "smishctl: brands: " << s.error().detail << " (continuing without protected brands)\n";
   Ctx ctx{std::move(*config), args.has("json"), nullptr};
   const std::string& cmd = args.positional[0];
   for (const auto& c : commands())

@@ -1,16 +1,20 @@
 // smishd: load the configuration, open storage, bind to the SMSC, serve until SIGTERM.
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "args.hpp"
 #include "smish/app/admin.hpp"
 #include "smish/app/config.hpp"
 #include "smish/app/main.hpp"
+#include "smish/app/ops.hpp"
+#include "smish/app/runtime.hpp"
 #include "smish/app/pipeline.hpp"
 #include "smish/blocklist/export.hpp"
 #include "smish/blocklist/pull_server.hpp"
@@ -25,21 +29,30 @@ namespace {
 constexpr const char* kUsage =
     "usage: smishd [--config FILE] [--set section.key=value ...]\n"
     "       smishd --print-example-config\n"
+    "       smishd [--config FILE] [--set ...] --check-config\n"
     "Binds to the SMSC as an SMPP 3.4 ESME, stores forwarded scam reports durably before\n"
     "acknowledging them, classifies them and maintains the blocklists.\n";
 
 /// The sessions' sink: stores on the ack thread and hands the processing to the storage thread.
 class AckSink final : public core::ReportSink {
  public:
-  AckSink(Pipeline& pipeline, std::function<void()>& process) : pipeline_(pipeline), process_(process) {}
+  AckSink(Pipeline& pipeline, std::function<void()>& process, OpsState& ops)
+      : pipeline_(pipeline), process_(process), ops_(ops) {}
   std::vector<core::AcceptStatus> accept(std::span<const core::InboundSegment> segments) override {
-    return pipeline_.accept(segments);
+    const auto failures = pipeline_.stats().store_failures;  // written on this (the ack) thread only
+    auto statuses = pipeline_.accept(segments);
+    const bool ok = pipeline_.stats().store_failures == failures;
+    if (ok != last_ok_) ops_.set_inbox_write(ok, "the synced inbox write failed (see store_inbound_failed)");
+    last_ok_ = ok;
+    return statuses;
   }
   void process() override { process_(); }
 
  private:
   Pipeline& pipeline_;
   std::function<void()>& process_;
+  OpsState& ops_;
+  bool last_ok_ = true;
 };
 
 /// Hands replies from the storage thread to a session that can submit, on the I/O thread.
@@ -83,7 +96,7 @@ int smishd_main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  auto args = parse_args(argc, argv, 1, {"config", "set"}, {"help", "print-example-config", "version"});
+  auto args = parse_args(argc, argv, 1, {"config", "set"}, {"help", "print-example-config", "version", "check-config"});
   if (!args.error.empty() || !args.positional.empty()) {
     std::cerr << "smishd: " << (args.error.empty() ? "unexpected argument " + args.positional[0] : args.error) << "\n"
               << kUsage;
@@ -115,50 +128,57 @@ int smishd_main(int argc, char** argv) {
     std::cerr << "smishd: " << pseudonymizer.error().detail << "\n";
     return 2;
   }
-  auto rules = classifier::RuleSet::load_dir(config->classify.rules_dir);
-  if (!rules) {
-    std::cerr << "smishd: rules: " << rules.error().detail << "\n";
+  // Brands, rules, the model and the reply templates: what SIGHUP reloads. Any problem stops start-up.
+  auto built = build_runtime(*config);
+  if (!built) {
+    std::cerr << "smishd: " << built.error().detail << "\n";
     return 2;
   }
-  auto model = classifier::load_configured_model(config->classify);  // null: rules only
-  if (!model) {
-    std::cerr << "smishd: model: " << model.error().detail << "\n";
-    return 2;
+  std::shared_ptr<const Runtime> runtime = *built;
+  if (args.has("check-config")) {  // before a restart or a reload: the file, brands, rules, model, templates
+    std::cout << "smishd: config ok: " << runtime->rules->rules().size() << " rules, "
+              << runtime->config.blocklist.brands.size() << " brands\n";
+    return 0;
   }
   auto store = storage::Store::open(config->storage, storage::OpenMode::ReadWrite);
   if (!store) {
     std::cerr << "smishd: storage: " << store.error().detail << "\n";
     return 2;
   }
-  auto exporter = blocklist::Exporter::create(config->blocklist, config->exporter);  // loads the signing key
+  auto exporter = blocklist::Exporter::create(runtime->config.blocklist, config->exporter);  // loads the signing key
   if (!exporter) {
     std::cerr << "smishd: export: " << exporter.error().detail << "\n";
     return 2;
   }
-  classifier::Extractor extractor(config->extract);
-  classifier::Classifier classifier(*rules, config->classify, *model);
   PipelineOptions popts;
   popts.text_by_smsc[config->smsc.name] = config->smsc.text;
-  popts.policy = config->blocklist;
+  popts.policy = runtime->config.blocklist;
   popts.reassembly_timeout_s = config->storage.reassembly_timeout_s;
   popts.max_pending_parts = config->storage.max_pending_parts;
   popts.max_pending_bytes = config->storage.max_pending_bytes;
   popts.default_region = config->extract.default_region;
   popts.replies = config->replies;
   popts.service_numbers = config->extract.service_numbers;
-  if (config->replies.enabled) {
-    auto templates = ReplyTemplates::load(config->replies.templates_file);
-    if (!templates) {
-      std::cerr << "smishd: replies: " << templates.error().detail << "\n";
+  popts.templates = runtime->templates;
+  Pipeline pipeline(**store, *pseudonymizer, *runtime->extractor, *runtime->classifier, popts);
+
+  // /metrics, /health and /ready, served from their own thread out of snapshots the other
+  // threads refresh (a scrape never waits for the storage thread).
+  OpsState ops;
+  std::unique_ptr<OpsServer> ops_server;
+  if (config->daemon.metrics_listen != "off" && !config->daemon.metrics_listen.empty()) {
+    auto server = OpsServer::create(config->daemon.metrics_listen, ops);
+    if (!server) {
+      std::cerr << "smishd: daemon.metrics_listen: " << server.error().detail << "\n";
       return 2;
     }
-    popts.templates = std::make_shared<const ReplyTemplates>(std::move(*templates));
+    ops_server = std::move(*server);
   }
-  Pipeline pipeline(**store, *pseudonymizer, extractor, classifier, popts);
 
   core::log_info("smishd_starting", {{"smsc", config->smsc.name}, {"host", config->smsc.host},
                                      {"port", config->smsc.port}, {"binds", config->smsc.binds},
-                                     {"db", config->storage.path}, {"rules", (*rules)->rules().size()}});
+                                     {"db", config->storage.path}, {"rules", runtime->rules->rules().size()},
+                                     {"brands", runtime->config.blocklist.brands.size()}});
 
   // Two threads: the I/O thread (SMPP sessions, signals) and the storage thread (the pipeline:
   // synced writes, classification, indicators, export). The pipeline is only touched on the latter.
@@ -169,7 +189,7 @@ int smishd_main(int argc, char** argv) {
   // that the Store stays single-threaded.
   std::unique_ptr<AdminServer> admin;
   if (const auto admin_path = admin_socket_path(*config); !admin_path.empty()) {
-    auto server = AdminServer::create(work, admin_path, **store, config->blocklist);
+    auto server = AdminServer::create(work, admin_path, **store, runtime->config.blocklist);
     if (!server) {
       std::cerr << "smishd: daemon.admin_socket: " << server.error().detail << "\n";
       return 2;
@@ -207,7 +227,7 @@ int smishd_main(int argc, char** argv) {
       if (pipeline.backlog() && std::chrono::steady_clock::now() < pump_deadline) pump();
     });
   };
-  AckSink ack_sink(pipeline, pump);
+  AckSink ack_sink(pipeline, pump, ops);
   std::vector<std::unique_ptr<gateway::Session>> sessions;
   for (int i = 0; i < config->smsc.binds; ++i)
     sessions.push_back(std::make_unique<gateway::Session>(io, config->smsc, ack_sink, ack.get_executor(), i));
@@ -230,7 +250,30 @@ int smishd_main(int argc, char** argv) {
   // Periodic work on the storage thread: timed-out concatenations, the export.
   asio::steady_timer tick(work);
   std::int64_t last_export_ms = 0;
+  StorageSnapshot snapshot;  // storage thread: what /metrics shows of it
+  blocklist::ExportStats exports_before;  // of exporters replaced by a reload
+  snapshot.export_serial = blocklist::current_serial(config->exporter.out_dir);
+  if (snapshot.export_serial > 0) {
+    const auto manifest = std::filesystem::path(config->exporter.out_dir) / "serials" /
+                          std::to_string(snapshot.export_serial) / "manifest.json";
+    struct stat st {};
+    if (::stat(manifest.c_str(), &st) == 0)
+      snapshot.export_published_ms = std::int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000;
+  }
   bool storage_stopping = false;  // storage thread only: no more periodic work once set
+  bool ready = false;
+  auto publish_storage = [&] {
+    snapshot.pipeline = pipeline.stats();
+    snapshot.engine = (*store)->engine_stats();
+    const auto& es = (*exporter)->stats();
+    snapshot.exports = {exports_before.published + es.published, exports_before.unchanged + es.unchanged,
+                        exports_before.refused + es.refused, exports_before.failed + es.failed};
+    ops.set_storage(snapshot);
+    if (!ready && !pipeline.backlog() && !storage_stopping) {
+      ready = true;  // what was acknowledged before this start is processed: taking traffic as usual
+      ops.set_ready(true);
+    }
+  };
   std::function<void()> arm_tick = [&] {
     if (storage_stopping) return;
     tick.expires_after(std::chrono::milliseconds(config->daemon.process_interval_ms));
@@ -241,13 +284,91 @@ int smishd_main(int argc, char** argv) {
       const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
       if (config->exporter.interval_s > 0 && now_ms - last_export_ms >= config->exporter.interval_s * 1000) {
         last_export_ms = now_ms;
-        (void)(*exporter)->run(**store, now_ms);  // logs its outcome (published, refused, failed) and counts it
+        // Logs its outcome (published, refused, failed) and counts it.
+        if (auto r = (*exporter)->run(**store, now_ms); r) {
+          snapshot.export_serial = r->serial;
+          if (r->outcome == blocklist::ExportOutcome::Published) snapshot.export_published_ms = now_ms;
+          if (r->outcome != blocklist::ExportOutcome::Refused)
+            snapshot.listed = {{"numbers", r->numbers},   {"sender_ids", r->sender_ids}, {"domains", r->domains},
+                               {"hosts", r->hosts},       {"urls", r->urls},             {"allowlisted", r->allowlisted},
+                               {"protected_withheld", r->protected_skipped}};
+        }
       }
+      publish_storage();
       arm_tick();
       pump();
     });
   };
   asio::post(work, arm_tick);
+
+  // SIGHUP, on the storage thread (which owns the pipeline, the exporter and the admin socket):
+  // the config file is read again and brands, rules, the model, templates, the listing policy and
+  // the log settings are replaced, all or nothing; the binds are not touched. A problem keeps the
+  // old configuration and says why. Sections that need a restart (smsc, storage, export, daemon)
+  // are not applied.
+  auto reload = [&] {
+    ConfigErrors reload_errors;
+    auto fresh = load_config(args.get("config").value_or(""), args.all("set"), reload_errors);
+    std::string why;
+    if (!fresh) {
+      for (const auto& p : reload_errors.problems) why += (why.empty() ? "" : "; ") + p;
+    } else if (auto next = build_runtime(*fresh); !next) {
+      why = next.error().detail;
+    } else if (auto next_exporter = blocklist::Exporter::create((*next)->config.blocklist, config->exporter); !next_exporter) {
+      why = "export: " + next_exporter.error().detail;
+    } else {
+      const auto& es = (*exporter)->stats();
+      exports_before = {exports_before.published + es.published, exports_before.unchanged + es.unchanged,
+                        exports_before.refused + es.refused, exports_before.failed + es.failed};
+      *exporter = std::move(*next_exporter);
+      pipeline.reconfigure(*(*next)->extractor, *(*next)->classifier, (*next)->templates, (*next)->config.blocklist);
+      if (admin) admin->set_policy((*next)->config.blocklist);
+      runtime = *next;  // the old one is no longer referenced: the pipeline runs on this thread
+      apply_log(runtime->config.log);
+      ops.count_reload(true);
+      core::log_info("config_reloaded", {{"rules", runtime->rules->rules().size()},
+                                         {"brands", runtime->config.blocklist.brands.size()},
+                                         {"allow_numbers", runtime->config.blocklist.allow_numbers.size()},
+                                         {"allow_domains", runtime->config.blocklist.allow_domains.size()},
+                                         {"model", runtime->config.classify.model_file.empty() ? "none" : runtime->config.classify.model_file}});
+      return;
+    }
+    ops.count_reload(false);
+    core::log_error("config_reload_failed", {{"error", why}, {"kept", "the previous configuration"}});
+  };
+
+  // The binds' state for /metrics and /health, refreshed on the I/O thread every second and at
+  // every bind or loss.
+  auto publish_binds = [&] {
+    std::vector<BindSnapshot> binds;
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+      const auto& sc = sessions[i]->config();
+      BindSnapshot b;
+      b.smsc = sc.name;
+      b.bind = std::to_string(sessions[i]->index());
+      b.mode = sc.bind_mode == gateway::BindMode::Transceiver ? "transceiver"
+               : sc.bind_mode == gateway::BindMode::Receiver  ? "receiver"
+                                                              : "transmitter";
+      b.bound = sessions[i]->bound();
+      b.in_flight = sessions[i]->in_flight();
+      b.submit_backlog = sessions[i]->submit_backlog();
+      b.stats = sessions[i]->stats();
+      binds.push_back(std::move(b));
+    }
+    ops.set_binds(std::move(binds));
+  };
+  for (auto& s : sessions) s->on_bind_state = [&](bool) { publish_binds(); };
+  asio::steady_timer bind_tick(io);
+  bool io_stopping = false;
+  std::function<void()> arm_bind_tick = [&] {
+    publish_binds();
+    if (io_stopping) return;
+    bind_tick.expires_after(std::chrono::seconds(1));
+    bind_tick.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) arm_bind_tick();
+    });
+  };
+  arm_bind_tick();
 
   int running = static_cast<int>(sessions.size());
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
@@ -256,11 +377,15 @@ int smishd_main(int argc, char** argv) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        core::log_info("sighup_ignored", {{"reason", "reload arrives with the operations work"}});
+        core::log_info("config_reload_requested", {{"file", config->source.empty() ? "(defaults)" : config->source}});
+        asio::post(work, reload);
         arm_signals();
         return;
       }
       core::log_info("smishd_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      ops.set_ready(false);
+      io_stopping = true;
+      bind_tick.cancel();
       for (auto& s : sessions) s->stop();
     });
   };

@@ -103,8 +103,16 @@ core::Json analysis_json(const core::Json& id, const Analysis& a) {
 Pipeline::Pipeline(storage::Store& store, const storage::Pseudonymizer& pseudonymizer,
                    const classifier::Extractor& extractor, const classifier::Classifier& classifier,
                    PipelineOptions options, const core::Clock& clock)
-    : store_(store), pseudonymizer_(pseudonymizer), extractor_(extractor), classifier_(classifier),
-      options_(std::move(options)), clock_(clock) {}
+    : store_(store), pseudonymizer_(pseudonymizer), extractor_(&extractor), classifier_(&classifier),
+      options_(std::move(options)), replying_(options_.templates && options_.replies.enabled), clock_(clock) {}
+
+void Pipeline::reconfigure(const classifier::Extractor& extractor, const classifier::Classifier& classifier,
+                           std::shared_ptr<const ReplyTemplates> templates, blocklist::PolicyConfig policy) {
+  extractor_ = &extractor;
+  classifier_ = &classifier;
+  if (templates && replying_) options_.templates = std::move(templates);
+  options_.policy = std::move(policy);
+}
 
 std::vector<core::AcceptStatus> Pipeline::accept(std::span<const core::InboundSegment> segments) {
   std::vector<storage::InboxEntry> entries;
@@ -115,7 +123,7 @@ std::vector<core::AcceptStatus> Pipeline::accept(std::span<const core::InboundSe
     // The fingerprint is computed on the segment as received; afterwards only the pseudonym remains.
     const std::string number = reporter_number(seg.source, options_.default_region);
     e.reporter_country = number.starts_with('+') ? classifier::region_of(number) : "";
-    if (options_.templates && options_.replies.enabled && repliable(number, seg.source))
+    if (replying_ && repliable(number, seg.source))
       e.reply_to = pseudonymizer_.seal(number);  // the number only ever rests sealed, until the reply is sent
     e.segment.source.addr = pseudonymizer_.pseudonym(number);
     e.segment.raw_pdu = mask_source_addr(seg.raw_pdu);
@@ -185,7 +193,7 @@ Pipeline::Made Pipeline::make_report(const std::vector<storage::InboxEntry>& par
   r.text = std::move(text);
   for (const auto& p : parts) r.raw_pdus.push_back(p.segment.raw_pdu);
   if (!(flags & core::kTextBinary)) {
-    auto a = analyze_text(extractor_, classifier_, r.text, r.reporter_country);
+    auto a = analyze_text(*extractor_, *classifier_, r.text, r.reporter_country);
     r.extraction = std::move(a.extraction);
     r.verdict = std::move(a.verdict);
   } else {
@@ -491,6 +499,7 @@ void Pipeline::dispatch_due() {
     core::log_error("outbox_scan_failed", {{"error", entries.error().message()}});
     return;
   }
+  stats_.outbox_depth = entries->size();
   const std::int64_t now_ms = core::to_unix_ms(clock_.now());
   for (const auto& e : *entries)
     if (e.next_attempt_ms <= now_ms) dispatch(e);

@@ -110,7 +110,15 @@ struct Session::Pending {
   std::vector<core::InboundSegment> batch;
   std::vector<std::uint32_t> seqs;
   std::vector<core::AcceptStatus> statuses;
+  std::chrono::steady_clock::time_point received;  // when the socket read that brought them ended
 };
+
+void SessionStats::observe_ack_latency(double seconds) {
+  std::size_t i = 0;
+  while (i < kAckLatencyBounds.size() && seconds > kAckLatencyBounds[i]) ++i;
+  ++ack_latency_buckets[i];
+  ack_latency_sum_s += seconds;
+}
 
 namespace {
 
@@ -492,6 +500,7 @@ void Session::submit_to_sink(const std::shared_ptr<Conn>& conn, std::vector<core
   p->conn = conn;
   p->batch = std::move(batch);
   p->seqs = std::move(seqs);
+  p->received = std::chrono::steady_clock::now();
   in_flight_ += static_cast<int>(p->seqs.size());
   bool schedule = false;
   {
@@ -532,7 +541,9 @@ void Session::drain_sink_queue() {
     asio::post(io_, [this, alive = alive_, taken = std::move(taken)] {
       if (!*alive) return;
       ++stats_.store_batches;
+      const auto answered = std::chrono::steady_clock::now();
       for (const auto& p : taken) {
+        const double latency = std::chrono::duration<double>(answered - p->received).count();
         in_flight_ -= static_cast<int>(p->seqs.size());
         for (std::size_t i = 0; i < p->seqs.size(); ++i) {
           std::uint32_t status = kEsmeRok;
@@ -544,7 +555,10 @@ void Session::drain_sink_queue() {
           }
           // If the link dropped meanwhile the response is lost; the SMSC redelivers and the
           // de-duplication recognises the message.
-          if (!p->conn->closed) send(*p->conn, encode::sm_resp(kDeliverSmResp, status, p->seqs[i], ""), "deliver_sm_resp");
+          if (!p->conn->closed) {
+            send(*p->conn, encode::sm_resp(kDeliverSmResp, status, p->seqs[i], ""), "deliver_sm_resp");
+            stats_.observe_ack_latency(latency);
+          }
         }
       }
     });

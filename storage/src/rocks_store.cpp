@@ -499,6 +499,38 @@ class RocksStore final : public Store {
     return c;
   }
 
+  std::vector<EngineStat> engine_stats() override {
+    std::vector<EngineStat> out;
+    auto int_prop = [&](rocksdb::ColumnFamilyHandle* cf, const std::string& property, const char* name,
+                        const std::string& family) {
+      std::uint64_t v = 0;
+      if (db_->GetIntProperty(cf, property, &v)) out.push_back({name, family, static_cast<double>(v)});
+    };
+    double stops = 0, slowdowns = 0;
+    for (const auto& [family, cf] : cf_) {
+      int_prop(cf, rocksdb::DB::Properties::kTotalSstFilesSize, "sst_bytes", family);
+      int_prop(cf, rocksdb::DB::Properties::kCurSizeAllMemTables, "memtable_bytes", family);
+      int_prop(cf, rocksdb::DB::Properties::kEstimateNumKeys, "estimated_keys", family);
+      // "io_stalls.total_stop" / "io_stalls.total_slowdown": writes stopped or delayed because
+      // compaction fell behind, counted since the database was opened.
+      std::map<std::string, std::string> cfstats;
+      if (db_->GetMapProperty(cf, rocksdb::DB::Properties::kCFStats, &cfstats)) {
+        auto num = [&](const char* key) {
+          auto it = cfstats.find(key);
+          return it == cfstats.end() ? 0.0 : std::strtod(it->second.c_str(), nullptr);
+        };
+        stops += num("io_stalls.total_stop");
+        slowdowns += num("io_stalls.total_slowdown");
+      }
+    }
+    out.push_back({"write_stops_total", "", stops});
+    out.push_back({"write_slowdowns_total", "", slowdowns});
+    int_prop(db_->DefaultColumnFamily(), rocksdb::DB::Properties::kIsWriteStopped, "write_stopped", "");
+    int_prop(db_->DefaultColumnFamily(), rocksdb::DB::Properties::kActualDelayedWriteRate, "delayed_write_rate_bytes", "");
+    int_prop(db_->DefaultColumnFamily(), rocksdb::DB::Properties::kBackgroundErrors, "background_errors_total", "");
+    return out;
+  }
+
   core::Status scan_audit(const std::function<bool(std::uint64_t, std::string_view)>& fn, bool newest_first) override {
     auto cf = cf_.find(kCfAudit);
     if (cf == cf_.end()) return {};  // a secondary on a database without the family yet: no entries

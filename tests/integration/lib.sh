@@ -57,11 +57,14 @@ storage:
   pseudonym_key_file: $WORK/pseudonym.key
 classifier:
   rules_dir: $2/configs/rules
+  brands_file: $2/configs/brands.yaml
 export:
   out_dir: $WORK/export
   interval_s: 0
 replies:
   templates_file: $2/configs/replies.yaml
+daemon:
+  metrics_listen: 127.0.0.1:0
 YAML
   printf 'integration-test-pseudonym-key-0001\n' >"$WORK/pseudonym.key"
 }

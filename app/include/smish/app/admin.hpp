@@ -97,6 +97,8 @@ class AdminServer {
   void start();
   /// Stops accepting, closes connections and removes the socket file.
   void stop();
+  /// SIGHUP: decide by this policy from now on (on the io_context's thread).
+  void set_policy(blocklist::PolicyConfig policy);
   const AdminStats& stats() const;
 
   struct Impl;

@@ -26,7 +26,9 @@ struct LogConfig {
 /// Daemon-level settings (config section `daemon`).
 struct DaemonConfig {
   int process_interval_ms = 1000;  ///< Default: 1000. How often pending work (timed-out concatenations) is swept.
-  std::string status_file;         ///< Default: none. JSON status (bound, counts) rewritten while running.
+  /// Default: 127.0.0.1:9465. Prometheus /metrics, /health and /ready ("host:port"; port 0 picks
+  /// one; "off": none). Loopback unless the operator says otherwise.
+  std::string metrics_listen = "127.0.0.1:9465";
   std::string admin_socket;        ///< Default: "" = "<storage.path>.admin.sock"; "off": none. smishctl's writes go through it.
 };
 

@@ -51,6 +51,7 @@ struct PipelineStats {
   std::uint64_t replies_queued = 0, replies_sent = 0, replies_failed = 0, replies_dropped = 0, replies_retried = 0;
   std::uint64_t replies_capped = 0, replies_suppressed = 0, sender_answers = 0;
   std::uint64_t receipts_matched = 0, receipts_unmatched = 0;
+  std::uint64_t outbox_depth = 0;  ///< replies in the outbox at its last scan
   std::map<std::string, std::uint64_t> by_label, by_category;
 };
 
@@ -93,6 +94,13 @@ class Pipeline final : public core::ReportSink {
   void on_delivery_receipt(const gateway::Receipt& receipt);
 
   const PipelineStats& stats() const { return stats_; }
+  /// SIGHUP: from now on, classify with these and list by `policy`; `templates` replace the reply
+  /// templates when replies are on (null keeps the old ones). The caller keeps the extractor and
+  /// the classifier alive while the pipeline uses them. Storage thread only, like process();
+  /// accept() on the ack thread uses none of these.
+  void reconfigure(const classifier::Extractor& extractor, const classifier::Classifier& classifier,
+                   std::shared_ptr<const ReplyTemplates> templates, blocklist::PolicyConfig policy);
+
   /// True when the last process() left whole messages waiting (it handles one batch per call).
   bool backlog() const { return backlog_; }
 
@@ -118,9 +126,10 @@ class Pipeline final : public core::ReportSink {
 
   storage::Store& store_;
   const storage::Pseudonymizer& pseudonymizer_;
-  const classifier::Extractor& extractor_;
-  const classifier::Classifier& classifier_;
+  const classifier::Extractor* extractor_;
+  const classifier::Classifier* classifier_;
   PipelineOptions options_;
+  bool replying_;  ///< replies on and templates loaded; fixed at construction (accept() reads it)
   const core::Clock& clock_;
   PipelineStats stats_;
   ReplyTransport* transport_ = nullptr;

@@ -39,7 +39,7 @@ inline void log_info(std::string_view e, std::initializer_list<LogField> f = {})
 inline void log_warn(std::string_view e, std::initializer_list<LogField> f = {}) { log(LogLevel::Warn, e, f); }
 inline void log_error(std::string_view e, std::initializer_list<LogField> f = {}) { log(LogLevel::Error, e, f); }
 
-/// A number safe to log at info: the last 3 digits replaced ("+3712000****"), unless content
+/// A number safe to log at info: the last 4 digits replaced ("+3712000****"), unless content
 /// logging is on.
 std::string redact_number(std::string_view number);
 

@@ -2,6 +2,7 @@
 // sink made them durable, keep the link alive, fail over and reconnect with backoff, unbind on stop.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -83,6 +84,14 @@ struct SessionStats {
   std::uint64_t generic_nacks_sent = 0, decode_errors = 0, enquire_links_sent = 0, enquire_links_answered = 0;
   std::uint64_t store_batches = 0;  ///< synced writes; fewer than socket reads under load (group commit)
   std::uint64_t submits_sent = 0, submits_ok = 0, submits_throttled = 0, submits_failed = 0;
+  /// Acknowledgement latency: from the socket read that brought a deliver_sm to its
+  /// deliver_sm_resp being queued for sending (the synced write is most of it). Upper bounds in
+  /// seconds; `ack_latency_buckets[i]` counts acks in (bound[i-1], bound[i]], the last one +Inf.
+  static constexpr std::array<double, 12> kAckLatencyBounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
+                                                            0.05,   0.1,   0.25,  0.5,   1.0,  2.5};
+  std::array<std::uint64_t, kAckLatencyBounds.size() + 1> ack_latency_buckets{};
+  double ack_latency_sum_s = 0;
+  void observe_ack_latency(double seconds);
 };
 
 /// One ESME bind to one SMSC, run as a coroutine on a single-threaded io_context (the I/O thread).
@@ -105,6 +114,8 @@ class Session {
   void stop();
 
   bool bound() const { return bound_; }
+  const SmscConfig& config() const { return config_; }
+  int index() const { return index_; }
   const SessionStats& stats() const { return stats_; }
   /// Segments handed to the sink and not yet answered.
   int in_flight() const { return in_flight_; }

@@ -132,6 +132,15 @@ class Store {
   struct Counts { std::uint64_t reports = 0, indicators = 0, inbox = 0; };
   virtual core::Result<Counts> counts() = 0;
 
+  /// One figure of the storage engine for /metrics: sizes per column family, write stalls.
+  struct EngineStat {
+    std::string name;           ///< "sst_bytes", "memtable_bytes", "estimated_keys", "write_stalls_total", ...
+    std::string column_family;  ///< "" for database-wide figures
+    double value = 0;
+  };
+  /// Cheap (engine properties only, no scan); any thread. Empty for stores without an engine.
+  virtual std::vector<EngineStat> engine_stats() { return {}; }
+
   /// Secondary mode: catch up with the primary's latest writes.
   virtual core::Status catch_up() = 0;
 
