@@ -341,6 +341,21 @@ core::Json AdminServer::Impl::handle(const std::string& line, std::int64_t peer_
     return fail("expected a JSON object with an \"op\"");
   const auto op = req["op"].get<std::string>();
   if (op == "ping") return core::Json{{"ok", true}, {"pid", ::getpid()}};
+  if (op == "backup") {
+    // A checkpoint on this (the store's) thread: a flush and hard links, so it is quick; the ack
+    // path writes on meanwhile.
+    const auto out = req.value("out", std::string());
+    if (out.empty() || out.front() != '/') return fail("backup needs \"out\": an absolute directory path");
+    const auto started = std::chrono::steady_clock::now();
+    if (auto st = store.checkpoint(out); !st) {
+      ++stats.errors;
+      core::log_error("admin_backup_failed", {{"out", out}, {"uid", peer_uid}, {"error", st.error().message()}});
+      return fail(st.error().message());
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    core::log_info("admin_backup", {{"out", out}, {"uid", peer_uid}, {"ms", ms}});
+    return core::Json{{"ok", true}, {"out", out}, {"ms", ms}};
+  }
   if (op != "mutate") return fail("unknown op \"" + op + "\"");
   auto m = mutation_from_json(req.value("mutation", core::Json()));
   if (!m) return fail(m.error().detail);

@@ -43,6 +43,7 @@ constexpr const char* kHelp =
     "  allow VALUE | block VALUE [--ttl D] | unblock VALUE | revoke VALUE --reason R [--ttl D]\n"
     "                                  decisions on a number, URL, domain or sender id ([--actor NAME])\n"
     "  audit [--limit N] [--target VALUE] [--verify]   the analysts' decisions; --verify checks the hash chain\n"
+    "  backup --out DIR                a consistent copy of the database (RocksDB checkpoint), also while smishd runs\n"
     "\n"
     "Reads the database through a RocksDB secondary instance: safe while smishd runs.\n"
     "Exit: 0 found or done, 1 not found, 2 usage or configuration error.\n";
@@ -430,6 +431,7 @@ const std::vector<Command>& commands() {
       {"top", cmd_top},         {"export", cmd_export}, {"analyze", cmd_analyze},
       {"train", cmd_train},     {"eval", cmd_eval},     {"label", cmd_label},     {"allow", cmd_allow},
       {"block", cmd_block},     {"unblock", cmd_unblock}, {"revoke", cmd_revoke},  {"audit", cmd_audit},
+      {"backup", cmd_backup},
   };
   return table;
 }

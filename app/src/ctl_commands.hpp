@@ -39,4 +39,9 @@ int cmd_revoke(Ctx& ctx, const Args& args);
 /// entry named), 2 usage or storage error.
 int cmd_audit(Ctx& ctx, const Args& args);
 
+/// `smishctl backup --out DIR`: a consistent RocksDB checkpoint of the whole database in DIR (new),
+/// made by smishd through its admin socket while it runs, else on the stopped database.
+/// Exit: 0 written, 2 usage or failure.
+int cmd_backup(Ctx& ctx, const Args& args);
+
 }  // namespace smish::app

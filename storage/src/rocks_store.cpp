@@ -3,6 +3,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -497,6 +498,26 @@ class RocksStore final : public Store {
     if (auto s = count(kCfParts, parts); !s) return s.error();
     c.inbox += parts;
     return c;
+  }
+
+  core::Status checkpoint(const std::string& dir) override {
+    if (mode_ != OpenMode::ReadWrite)
+      return core::make_error(core::ErrorCode::Unsupported,
+                              "a read-only view of the database cannot make a checkpoint (smishd or a stopped database can)");
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec))
+      return core::make_error(core::ErrorCode::InvalidArgument, dir + " exists already: a backup goes to a new directory");
+    const auto parent = std::filesystem::path(dir).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+      return core::make_error(core::ErrorCode::InvalidArgument, parent.string() + " is not a directory");
+    rocksdb::Checkpoint* raw = nullptr;
+    auto s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+    if (!s.ok()) return io_error(s, "checkpoint");
+    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+    // log_size_for_flush 0: the memtables are flushed first, so the copy needs no WAL replay.
+    s = cp->CreateCheckpoint(dir, 0);
+    if (!s.ok()) return io_error(s, "checkpoint to " + dir);
+    return {};
   }
 
   std::vector<EngineStat> engine_stats() override {

@@ -34,7 +34,8 @@ PIDS+=("$smishd")
 deadline=$((SECONDS + 20))
 port=""
 while [[ -z $port ]] && ((SECONDS < deadline)); do
-  port=$(sed -n 's/.*event=ops_listening .*port=\([0-9]*\).*/\1/p' "$WORK/smishd.log" | head -1)
+  # (smishd.log may not exist yet: the shell creates it when it starts smishd in the background)
+  port=$(sed -n 's/.*event=ops_listening .*port=\([0-9]*\).*/\1/p' "$WORK/smishd.log" 2>/dev/null | head -1 || true)
   [[ -n $port ]] || sleep 0.1
 done
 [[ -n $port ]] || fail "smishd did not log ops_listening"

@@ -84,6 +84,7 @@ struct AdminStats {
 /// or root refused), one JSON request a line, one JSON response a line:
 ///   {"op":"ping"}                       -> {"ok":true,"pid":N}
 ///   {"op":"mutate","mutation":{...}}   -> {"ok":true,"result":{...}} | {"ok":false,"error":"..."}
+///   {"op":"backup","out":"/abs/dir"}    -> {"ok":true,"out":"...","ms":N} (a RocksDB checkpoint)
 /// Runs entirely on the io_context's one thread, which must be the store's thread (smishd: the
 /// storage thread), so that the store stays single-threaded. Destroy it after that io_context stopped.
 class AdminServer {

@@ -141,6 +141,15 @@ class Store {
   /// Cheap (engine properties only, no scan); any thread. Empty for stores without an engine.
   virtual std::vector<EngineStat> engine_stats() { return {}; }
 
+  /// A consistent copy of the whole database at one instant, as a RocksDB checkpoint in `dir`
+  /// (which must not exist; its parent must): SST files hard-linked when on the same filesystem,
+  /// copied otherwise, after a flush, so that the copy opens as a database of its own. Read-write
+  /// stores only (smishd's, or smishctl's when smishd is stopped); writes may go on meanwhile.
+  virtual core::Status checkpoint(const std::string& dir) {
+    (void)dir;
+    return core::make_error(core::ErrorCode::Unsupported, "this store cannot make checkpoints");
+  }
+
   /// Secondary mode: catch up with the primary's latest writes.
   virtual core::Status catch_up() = 0;
 
