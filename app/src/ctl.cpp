@@ -170,7 +170,7 @@ int cmd_reports(Ctx& ctx, const Args& a) {
       !count_option(a, "offset", 0, std::numeric_limits<std::size_t>::max(), offset))
     return kUsage;
   std::uint64_t before = std::numeric_limits<std::uint64_t>::max();
-  if (auto b = a.get("before")) {
+  if (a.get("before")) {
     std::size_t n = 0;
     if (!count_option(a, "before", 1, std::numeric_limits<std::size_t>::max(), n)) return kUsage;
     before = n;
@@ -328,6 +328,20 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
     return kNotFound;
   }
   const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
+  if (ctx.csv) {
+    Listing out;
+    out.header = {"KIND", "VALUE", "STATUS", "REASON", "BY", "REPORTS", "REPORTERS", "FIRST SEEN", "LAST SEEN",
+                  "CATEGORY", "MAX SCORE"};
+    for (auto& ind : found) {
+      blocklist::evaluate(ind, ctx.config.blocklist, now_ms);
+      out.add({std::string(core::to_string(ind.kind)), ind.value, std::string(core::to_string(ind.status)),
+               ind.status_reason, ind.status_actor, std::to_string(ind.total_reports),
+               std::to_string(ind.distinct_reporters), core::format_utc(ind.first_seen_ms),
+               core::format_utc(ind.last_seen_ms), ind.top_category(), fmt::format("{:.2f}", ind.max_score)},
+              core::Json());
+    }
+    return out.print(ctx);
+  }
   for (auto& ind : found) {
     blocklist::evaluate(ind, ctx.config.blocklist, now_ms);
     if (ctx.json) {
@@ -726,7 +740,7 @@ const std::vector<Command>& commands() {
       {"reports", kReportsUsage, cmd_reports},
       {"report", "usage: smishctl report ID [--json]\nOne report: text, extraction, verdict and reasons, raw PDUs.\n"
                  "Exit: 0 found, 1 no such report, 2 usage error.\n", cmd_report},
-      {"lookup", "usage: smishctl lookup VALUE [--json]\nA number (any format), URL, host, domain or sender id: its "
+      {"lookup", "usage: smishctl lookup VALUE [--json | --csv]\nA number (any format), URL, host, domain or sender id: its "
                  "status, counts and latest reports.\nExit: 0 found, 1 never reported, 2 usage error.\n", cmd_lookup},
       {"stats", kStatsUsage, cmd_stats},
       {"top", kTopUsage, cmd_top},
@@ -816,6 +830,11 @@ int smishctl_main(int argc, char** argv) {
   ctx.color = !ctx.json && !ctx.csv && ::isatty(STDOUT_FILENO) && !(no_color && *no_color) &&
               !(term && std::string_view(term) == "dumb");
   const std::string& cmd = args.positional[0];
+  static const std::set<std::string> kCsv = {"reports", "lookup", "stats", "top", "audit"};
+  if (ctx.csv && !kCsv.count(cmd)) {
+    std::cerr << "smishctl: " << cmd << " has no --csv output (--csv: reports, lookup, stats, top, audit)\n";
+    return kUsage;
+  }
   for (const auto& c : commands())
     if (cmd == c.name) return c.run(ctx, args);
   std::cerr << "smishctl: unknown command " << cmd << "\n" << kHelp;

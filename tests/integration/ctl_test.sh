@@ -297,6 +297,14 @@ expect 1 report 999999999
 expect 2 report abc
 expect 0 lookup tele2-lv-bonus.info
 expect 1 lookup never-reported-domain.example
+expect 0 --csv lookup tele2-lv-bonus.info
+python3 -c 'import csv,sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == ["kind", "value", "status", "reason", "by", "reports", "reporters", "first_seen", "last_seen", "category", "max_score"], rows[0]
+assert sorted(r[0] for r in rows[1:]) == ["domain", "host"] and all(r[1] == "tele2-lv-bonus.info" and r[6] == "6" for r in rows[1:]), rows' "$WORK/out" || fail "lookup --csv: $(cat "$WORK/out")"
+# --csv only where there is a listing.
+expect 2 --csv report "$first"
+expect 2 --csv export --out "$WORK/export"
 expect 1 audit
 expect 1 --csv audit
 [[ $(head -1 "$WORK/out") == 'seq,when,actor,uid,via,action,target,change,note' ]] || fail "audit --csv header"
