@@ -262,11 +262,13 @@ expect 2 stats --by month
 expect 2 stats --since 7x
 
 # ---- colour: on a terminal only, never with NO_COLOR ----
-pty_run() {  # runs smishctl with stdout on a pseudo-terminal; its output in $WORK/pty
+pty_run() {  # runs smishctl with stdout (or with PTY_FD=2, stderr) on a pseudo-terminal; what it wrote there in $WORK/pty
   python3 - "$SMISHCTL" --config "$WORK/smishd.yaml" "$@" >"$WORK/pty" <<'PY'
 import os, pty, subprocess, sys
 master, slave = pty.openpty()
-p = subprocess.Popen(sys.argv[1:], stdout=slave, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+on_stderr = os.environ.get("PTY_FD") == "2"
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL if on_stderr else slave,
+                     stderr=slave if on_stderr else subprocess.DEVNULL, stdin=subprocess.DEVNULL)
 os.close(slave)
 out = b""
 while True:
@@ -329,6 +331,8 @@ PY
 # The export's progress line is for terminals: none on a pipe.
 expect 0 export --out "$WORK/export"
 ! grep -q $'\r' "$WORK/err" || fail "progress line on a piped stderr"
+PTY_FD=2 pty_run export --out "$WORK/export" || fail "export with stderr on a terminal"
+grep -q 'export: writing the blocklists' "$WORK/pty" || fail "no progress line on a terminal: $(cat -v "$WORK/pty")"
 
 kill -0 "$smishd" 2>/dev/null || fail "smishd stopped during the test"
 kill -TERM "$smishd"
