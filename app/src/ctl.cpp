@@ -2,10 +2,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
+#include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -25,14 +30,14 @@ namespace smish::app {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: smishctl [--config FILE] [--set section.key=value ...] [--db DIR] [--json] COMMAND ...\n"
+    "usage: smishctl [--config FILE] [--set section.key=value ...] [--db DIR] [--json|--csv] COMMAND ...\n"
     "\n"
-    "commands:\n"
-    "  reports [--limit N] [--label L] [--category C] [--contains TEXT]   newest reports first\n"
+    "commands (smishctl COMMAND --help for one command's usage):\n"
+    "  reports [filters] [--limit N] [--offset N | --before ID]   newest reports first\n"
     "  report ID                       one report with its text, extraction and reasons\n"
     "  lookup VALUE                    a number (any format), URL or domain: status and counts\n"
-    "  stats                           reports by label and category\n"
-    "  top numbers|domains|hosts|urls [--limit N]   indicators with the most distinct reporters\n"
+    "  stats [--since T] [--until T] [--by day|category|region]   report counts with a bar chart\n"
+    "  top numbers|domains|urls|hosts|senders|campaigns [--since T] [--limit N]   most reported first\n"
     "  export [--out DIR] [--force] [--dry-run]   publish the blocklists once (a new serial);\n"
     "                                  --dry-run prints the diff against the current serial, --force\n"
     "                                  publishes past the circuit breaker (exit 3 when it refuses)\n"
@@ -45,6 +50,10 @@ constexpr const char* kHelp =
     "  audit [--limit N] [--target VALUE] [--verify]   the analysts' decisions; --verify checks the hash chain\n"
     "  backup --out DIR                a consistent copy of the database (RocksDB checkpoint), also while smishd runs\n"
     "\n"
+    "T is a duration back from now (90m, 24h, 7d, 2w) or an ISO date or date-time in UTC (2026-12-01,\n"
+    "2026-12-01T08:30Z). Tables are for people (colour only on a terminal, never with NO_COLOR set);\n"
+    "--json (one object a line) and --csv (RFC 4180, a header line) are for scripts. Reporters appear\n"
+    "only as pseudonyms; numbers are in E.164.\n"
     "Reads the database through a RocksDB secondary instance: safe while smishd runs.\n"
     "Exit: 0 found or done, 1 not found, 2 usage or configuration error.\n";
 
@@ -99,37 +108,135 @@ int open_store(Ctx& ctx) {
 
 namespace {
 
+// The --since/--until window of a command, in Unix ms ([since, until)); false after a usage message.
+struct Window {
+  std::int64_t since = std::numeric_limits<std::int64_t>::min();
+  std::int64_t until = std::numeric_limits<std::int64_t>::max();
+  bool bounded_below() const { return since != std::numeric_limits<std::int64_t>::min(); }
+  bool contains(std::int64_t ms) const { return ms >= since && ms < until; }
+};
+
+bool read_window(const Args& a, std::int64_t now_ms, Window& w) {
+  for (const char* key : {"since", "until"}) {
+    auto v = a.get(key);
+    if (!v) continue;
+    auto t = parse_time_ms(*v, now_ms);
+    if (!t) {
+      std::cerr << "smishctl: --" << key << " expects a duration back from now (24h, 7d) or an ISO date "
+                << "(2026-12-01, 2026-12-01T08:30Z), not \"" << *v << "\"\n";
+      return false;
+    }
+    (std::string_view(key) == "since" ? w.since : w.until) = *t;
+  }
+  if (w.since >= w.until) {
+    std::cerr << "smishctl: --since must be before --until\n";
+    return false;
+  }
+  return true;
+}
+
+// Reports are scanned newest first by id, and ids follow processing order, not arrival: a
+// concatenation is processed when its last part arrives (at most the reassembly timeout after the
+// first), and a backlog after a restart later still. A scan bounded by --since therefore stops only
+// this far past the window's start.
+std::int64_t arrival_slack_ms(const Ctx& ctx) { return (ctx.config.storage.reassembly_timeout_s + 3600) * 1000; }
+
+// Whether a report carries the indicator `t` (what extraction found, or the sender the reporter named).
+bool carries(const core::Report& r, const Target& t) {
+  using K = core::IndicatorKind;
+  if ((t.kind == K::Number || t.kind == K::SenderId) && r.reported_sender == t.value) return true;
+  switch (t.kind) {
+    case K::Number:
+      return std::any_of(r.extraction.numbers.begin(), r.extraction.numbers.end(), [&](auto& n) { return n.e164 == t.value; });
+    case K::SenderId:
+      return std::find(r.extraction.sender_ids.begin(), r.extraction.sender_ids.end(), t.value) != r.extraction.sender_ids.end();
+    case K::Url:
+      return std::any_of(r.extraction.urls.begin(), r.extraction.urls.end(), [&](auto& u) { return u.url == t.value; });
+    case K::Host:
+      return std::any_of(r.extraction.urls.begin(), r.extraction.urls.end(), [&](auto& u) { return u.host == t.value; });
+    case K::Domain:
+      return std::any_of(r.extraction.urls.begin(), r.extraction.urls.end(), [&](auto& u) { return u.domain == t.value; });
+  }
+  return false;
+}
+
+Colour label_colour(core::Label l) {
+  return l == core::Label::Scam ? Colour::Red : l == core::Label::Spam ? Colour::Yellow
+         : l == core::Label::Legit ? Colour::Green : Colour::None;
+}
+
 int cmd_reports(Ctx& ctx, const Args& a) {
-  std::size_t limit = 20;
-  if (auto l = a.get("limit")) limit = static_cast<std::size_t>(std::max(1, std::atoi(l->c_str())));
-  auto label = a.get("label"), category = a.get("category"), contains = a.get("contains");
+  std::size_t limit = 20, offset = 0;
+  if (!count_option(a, "limit", 1, std::numeric_limits<std::size_t>::max(), limit) ||
+      !count_option(a, "offset", 0, std::numeric_limits<std::size_t>::max(), offset))
+    return kUsage;
+  std::uint64_t before = std::numeric_limits<std::uint64_t>::max();
+  if (a.get("before")) {
+    std::size_t n = 0;
+    if (!count_option(a, "before", 1, std::numeric_limits<std::size_t>::max(), n)) return kUsage;
+    before = n;
+  }
+  auto label = a.get("label"), category = a.get("category"), contains = a.get("contains"), campaign = a.get("campaign");
   if (label && !core::parse_label(*label)) {
     std::cerr << "smishctl: --label expects scam|spam|legit|unclear\n";
     return kUsage;
   }
+  const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
+  Window window;
+  if (!read_window(a, now_ms, window)) return kUsage;
+  std::optional<Target> indicator;
+  if (auto v = a.get("indicator")) {
+    auto t = resolve_target(ctx, *v, false);
+    if (!t || t->report_id) {
+      std::cerr << "smishctl: --indicator: " << (t ? "a report is not an indicator" : t.error().detail) << "\n";
+      return kUsage;
+    }
+    indicator = std::move(*t);
+  }
   if (int rc = open_store(ctx); rc != kFound) return rc;
   std::vector<core::Report> found;
+  std::size_t skipped = 0;
+  bool more = false;
+  const std::int64_t stop_below = window.bounded_below() ? window.since - arrival_slack_ms(ctx) : window.since;
   auto s = ctx.store->scan_reports([&](const core::Report& r) {
+    if (r.received_ms < stop_below) return false;
+    if (r.id >= before || !window.contains(r.received_ms)) return true;
     if (label && core::to_string(r.verdict.label) != *label) return true;
     if (category && r.verdict.category != *category) return true;
     if (contains && r.text.find(*contains) == std::string::npos) return true;
+    if (campaign && r.campaign != *campaign) return true;
+    if (indicator && !carries(r, *indicator)) return true;
+    if (skipped < offset) {
+      ++skipped;
+      return true;
+    }
+    if (found.size() == limit) {
+      more = true;
+      return false;
+    }
     found.push_back(r);
-    return found.size() < limit;
+    return true;
   });
   if (!s) {
     std::cerr << "smishctl: " << s.error().message() << "\n";
     return kUsage;
   }
   if (ctx.json) {
-    for (const auto& r : found) std::cout << core::to_json(r).dump() << "\n";
+    for (const auto& r : found) std::cout << core::to_json(r).dump(-1, ' ', false, core::Json::error_handler_t::replace) << "\n";
   } else {
-    std::vector<std::vector<std::string>> rows;
+    Listing out;
+    out.header = {"ID", "RECEIVED", "CC", "LABEL", "CATEGORY", "SCORE", "CAMPAIGN", "TEXT"};
     for (const auto& r : found)
-      rows.push_back({std::to_string(r.id), core::format_utc(r.received_ms).substr(0, 19), r.reporter_country,
-                      std::string(core::to_string(r.verdict.label)), r.verdict.category,
-                      fmt::format("{:.2f}", r.verdict.score), excerpt(r.text, 60)});
-    print_table({"ID", "RECEIVED", "CC", "LABEL", "CATEGORY", "SCORE", "TEXT"}, rows);
+      out.add({std::to_string(r.id), core::format_utc(r.received_ms).substr(0, 19), r.reporter_country,
+               paint(ctx, std::string(core::to_string(r.verdict.label)), label_colour(r.verdict.label)), r.verdict.category,
+               fmt::format("{:.2f}", r.verdict.score), r.campaign, ctx.csv ? r.text : excerpt(r.text, 60)},
+              core::Json());
+    out.print(ctx);
   }
+  // The cursor for the next page, for people (scripts page with --offset or --before themselves).
+  if (more && !ctx.json && !ctx.csv)
+    std::cerr << "more: --before " << found.back().id << "\n";
+  if (found.empty() && !ctx.json && !ctx.csv) std::cerr << "smishctl: no report matches\n";
   return found.empty() ? kNotFound : kFound;
 }
 
@@ -222,6 +329,20 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
     return kNotFound;
   }
   const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
+  if (ctx.csv) {
+    Listing out;
+    out.header = {"KIND", "VALUE", "STATUS", "REASON", "BY", "REPORTS", "REPORTERS", "FIRST SEEN", "LAST SEEN",
+                  "CATEGORY", "MAX SCORE"};
+    for (auto& ind : found) {
+      blocklist::evaluate(ind, ctx.config.blocklist, now_ms);
+      out.add({std::string(core::to_string(ind.kind)), ind.value, std::string(core::to_string(ind.status)),
+               ind.status_reason, ind.status_actor, std::to_string(ind.total_reports),
+               std::to_string(ind.distinct_reporters), core::format_utc(ind.first_seen_ms),
+               core::format_utc(ind.last_seen_ms), ind.top_category(), fmt::format("{:.2f}", ind.max_score)},
+              core::Json());
+    }
+    return out.print(ctx);
+  }
   for (auto& ind : found) {
     blocklist::evaluate(ind, ctx.config.blocklist, now_ms);
     if (ctx.json) {
@@ -244,56 +365,186 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
   return kFound;
 }
 
-int cmd_stats(Ctx& ctx, const Args&) {
+int cmd_stats(Ctx& ctx, const Args& a) {
+  const std::string by = a.get("by").value_or("category");
+  if (by != "day" && by != "category" && by != "region") {
+    std::cerr << "smishctl: stats --by expects day|category|region\n";
+    return kUsage;
+  }
+  const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
+  Window window;
+  if (!read_window(a, now_ms, window)) return kUsage;
   if (int rc = open_store(ctx); rc != kFound) return rc;
-  std::map<std::string, std::uint64_t> by_label, by_category;
+  std::map<std::string, std::uint64_t> by_label, by_category, by_region, by_day;
   std::uint64_t total = 0;
+  const std::int64_t stop_below = window.bounded_below() ? window.since - arrival_slack_ms(ctx) : window.since;
   auto s = ctx.store->scan_reports([&](const core::Report& r) {
+    if (r.received_ms < stop_below) return false;
+    if (!window.contains(r.received_ms)) return true;
     ++total;
     ++by_label[std::string(core::to_string(r.verdict.label))];
     ++by_category[r.verdict.category];
+    ++by_region[r.reporter_country.empty() ? "unknown" : r.reporter_country];
+    ++by_day[utc_day(r.received_ms)];
     return true;
   });
   if (!s) {
     std::cerr << "smishctl: " << s.error().message() << "\n";
     return kUsage;
   }
-  if (ctx.json) {
-    std::cout << core::Json{{"reports", total}, {"by_label", by_label}, {"by_category", by_category}}.dump() << "\n";
-    return kFound;
+  // Days without reports are rows too, from the window's first day (or the first report) to the last.
+  if (by == "day" && !by_day.empty()) {
+    const std::int64_t first = window.bounded_below() ? window.since : 0;
+    const std::string last_day = window.until == std::numeric_limits<std::int64_t>::max()
+                                     ? std::max(by_day.rbegin()->first, utc_day(now_ms)) : utc_day(window.until - 1);
+    std::int64_t day_ms = first ? first : 0;
+    if (!first) {  // from the oldest report's day
+      std::tm tm{};
+      std::istringstream in(by_day.begin()->first);
+      in >> std::get_time(&tm, "%Y-%m-%d");
+      day_ms = static_cast<std::int64_t>(::timegm(&tm)) * 1000;
+    }
+    for (int guard = 0; guard < 36600 && utc_day(day_ms) <= last_day; ++guard, day_ms += 86400000) by_day.try_emplace(utc_day(day_ms), 0);
   }
-  std::vector<std::pair<std::string, std::uint64_t>> cats(by_category.begin(), by_category.end());
-  std::sort(cats.begin(), cats.end(), [](auto& x, auto& y) { return x.second > y.second; });
-  const std::uint64_t most = cats.empty() ? 1 : cats.front().second;
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& [cat, n] : cats)
-    rows.push_back({cat, std::to_string(n), std::string(static_cast<std::size_t>(30 * n / most), '#')});
-  print_table({"CATEGORY", "REPORTS", ""}, rows);
+  const auto& rows_of = by == "day" ? by_day : by == "region" ? by_region : by_category;
+  if (ctx.json) {
+    core::Json j{{"reports", total}, {"by_label", by_label}, {"by_category", by_category}, {"by_region", by_region},
+                 {"by_day", by_day}};
+    if (window.bounded_below()) j["since_ms"] = window.since;
+    if (window.until != std::numeric_limits<std::int64_t>::max()) j["until_ms"] = window.until;
+    std::cout << j.dump() << "\n";
+    return total ? kFound : kNotFound;
+  }
+  std::vector<std::pair<std::string, std::uint64_t>> rows(rows_of.begin(), rows_of.end());
+  if (by != "day")  // days stay in calendar order; the rest most reported first
+    std::stable_sort(rows.begin(), rows.end(), [](auto& x, auto& y) { return x.second > y.second; });
+  std::uint64_t most = 1;
+  for (const auto& r : rows) most = std::max(most, r.second);
+  std::string key = by == "day" ? "DAY" : by == "region" ? "REGION" : "CATEGORY";
+  Listing out;
+  out.header = {key, "REPORTS"};
+  if (!ctx.csv) out.header.push_back("");
+  for (const auto& [name, n] : rows) {
+    std::vector<std::string> row{name, std::to_string(n)};
+    if (!ctx.csv) row.push_back(bar(static_cast<double>(n), static_cast<double>(most), 30));
+    out.add(std::move(row), core::Json());
+  }
+  if (ctx.csv) {
+    out.print(ctx);
+    return total ? kFound : kNotFound;
+  }
+  out.print(ctx);
   std::cout << fmt::format("\n{} reports:", total);
   for (const auto& [label, n] : by_label) std::cout << fmt::format(" {} {}", label, n);
   std::cout << "\n";
   return total ? kFound : kNotFound;
 }
 
+// One value's figures in `top` when counted over reports.
+struct Tally {
+  std::uint64_t reports = 0;
+  std::set<std::string> reporters, previous_reporters;
+  std::map<std::string, std::uint64_t> categories;
+  std::int64_t last_seen_ms = 0;
+  core::IndicatorKind kind = core::IndicatorKind::Number;
+};
+
+// The values of `what` a report carries, with their indicator kinds.
+std::vector<std::pair<core::IndicatorKind, std::string>> values_of(const core::Report& r, const std::string& what) {
+  using K = core::IndicatorKind;
+  std::vector<std::pair<K, std::string>> out;
+  auto add = [&](K k, const std::string& v) {
+    if (!v.empty() && std::find(out.begin(), out.end(), std::pair(k, v)) == out.end()) out.emplace_back(k, v);
+  };
+  if (what == "numbers") for (const auto& n : r.extraction.numbers) add(K::Number, n.e164);
+  if (what == "urls") for (const auto& u : r.extraction.urls) add(K::Url, u.url);
+  if (what == "hosts") for (const auto& u : r.extraction.urls) add(K::Host, u.host);
+  if (what == "domains") for (const auto& u : r.extraction.urls) add(K::Domain, u.domain);
+  if (what == "senders") {
+    for (const auto& sid : r.extraction.sender_ids) add(K::SenderId, sid);
+    if (!r.reported_sender.empty())
+      add(r.reported_sender.find_first_not_of("+0123456789") == std::string::npos ? K::Number : K::SenderId, r.reported_sender);
+  }
+  if (what == "campaigns") add(K::SenderId, r.campaign);  // the kind is unused for campaigns
+  return out;
+}
+
 int cmd_top(Ctx& ctx, const Args& a) {
   static const std::map<std::string, core::IndicatorKind> kinds = {{"numbers", core::IndicatorKind::Number},
                                                                    {"domains", core::IndicatorKind::Domain},
                                                                    {"hosts", core::IndicatorKind::Host},
-                                                                   {"urls", core::IndicatorKind::Url}};
+                                                                   {"urls", core::IndicatorKind::Url},
+                                                                   {"senders", core::IndicatorKind::SenderId},
+                                                                   {"campaigns", core::IndicatorKind::SenderId}};
   if (a.positional.size() != 2 || !kinds.count(a.positional[1])) {
-    std::cerr << "usage: smishctl top numbers|domains|hosts|urls [--limit N]\n";
+    std::cerr << "usage: smishctl top numbers|domains|urls|hosts|senders|campaigns [--since D] [--limit N]\n";
     return kUsage;
   }
+  const std::string what = a.positional[1];
   std::size_t limit = 10;
-  if (auto l = a.get("limit")) limit = static_cast<std::size_t>(std::max(1, std::atoi(l->c_str())));
-  if (int rc = open_store(ctx); rc != kFound) return rc;
-  const auto kind = kinds.at(a.positional[1]);
+  if (!count_option(a, "limit", 1, std::numeric_limits<std::size_t>::max(), limit)) return kUsage;
   const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
-  std::vector<core::Indicator> all;
-  auto s = ctx.store->scan_indicators([&](const core::Indicator& i) {
-    if (i.kind == kind) {
-      all.push_back(i);
-      blocklist::evaluate(all.back(), ctx.config.blocklist, now_ms);
+  Window window;
+  if (!read_window(a, now_ms, window)) return kUsage;
+  if (int rc = open_store(ctx); rc != kFound) return rc;
+  Listing out;
+  const bool by_reports = window.bounded_below() || window.until != std::numeric_limits<std::int64_t>::max() || what == "campaigns";
+  if (!by_reports) {
+    // All time: the indicators' own counters (bounded reporter sets, so cheap on a large database).
+    // Senders are the sender ids and the numbers reporters named as the sender.
+    const auto kind = kinds.at(what);
+    std::vector<core::Indicator> all;
+    auto s = ctx.store->scan_indicators([&](const core::Indicator& i) {
+      const bool named_number = what == "senders" && i.kind == core::IndicatorKind::Number &&
+                                std::find(i.flags.begin(), i.flags.end(), "reported_sender") != i.flags.end();
+      if (i.kind == kind || named_number) {
+        all.push_back(i);
+        blocklist::evaluate(all.back(), ctx.config.blocklist, now_ms);
+      }
+      return true;
+    });
+    if (!s) {
+      std::cerr << "smishctl: " << s.error().message() << "\n";
+      return kUsage;
+    }
+    std::sort(all.begin(), all.end(), [](const auto& x, const auto& y) {
+      return std::tie(x.distinct_reporters, x.total_reports) > std::tie(y.distinct_reporters, y.total_reports);
+    });
+    if (all.size() > limit) all.resize(limit);
+    out.header = {"VALUE", "REPORTERS", "REPORTS", "STATUS", "CATEGORY"};
+    for (auto& i : all) {
+      auto j = core::to_json(i);
+      j.erase("reporters");  // pseudonyms stay in the database
+      const std::string status(core::to_string(i.status));
+      out.add({i.value, std::to_string(i.distinct_reporters), std::to_string(i.total_reports),
+               paint(ctx, status, status_colour(status)), i.top_category()},
+              std::move(j));
+    }
+    return out.print(ctx);
+  }
+  // A window (or campaigns): count over the reports received in it, and over the window of the same
+  // length just before it, so that what is rising shows against what was there already.
+  const std::int64_t until = std::min(window.until, now_ms + 1);
+  const std::int64_t length = window.bounded_below() ? until - window.since : 0;
+  const std::int64_t previous_since = window.bounded_below() ? window.since - length : window.since;
+  const std::int64_t stop_below = window.bounded_below() ? previous_since - arrival_slack_ms(ctx) : window.since;
+  std::map<std::string, Tally> tallies;
+  auto s = ctx.store->scan_reports([&](const core::Report& r) {
+    if (r.received_ms < stop_below) return false;
+    const bool in_window = window.contains(r.received_ms);
+    const bool in_previous = window.bounded_below() && r.received_ms >= previous_since && r.received_ms < window.since;
+    if (!in_window && !in_previous) return true;
+    for (const auto& [kind, value] : values_of(r, what)) {
+      auto& t = tallies[value];
+      t.kind = kind;
+      if (in_previous) {
+        t.previous_reporters.insert(r.reporter);
+        continue;
+      }
+      ++t.reports;
+      t.reporters.insert(r.reporter);
+      ++t.categories[r.verdict.category];
+      t.last_seen_ms = std::max(t.last_seen_ms, r.received_ms);
     }
     return true;
   });
@@ -301,24 +552,49 @@ int cmd_top(Ctx& ctx, const Args& a) {
     std::cerr << "smishctl: " << s.error().message() << "\n";
     return kUsage;
   }
-  std::sort(all.begin(), all.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.distinct_reporters, x.total_reports) > std::tie(y.distinct_reporters, y.total_reports);
+  std::vector<std::pair<std::string, Tally>> rows;
+  for (auto& [value, t] : tallies)
+    if (t.reports) rows.emplace_back(value, std::move(t));
+  // Most distinct reporters first, then most reports, then the steepest rise.
+  auto rise = [](const Tally& t) { return static_cast<std::int64_t>(t.reporters.size()) - static_cast<std::int64_t>(t.previous_reporters.size()); };
+  std::sort(rows.begin(), rows.end(), [&](const auto& x, const auto& y) {
+    return std::tuple(x.second.reporters.size(), x.second.reports, rise(x.second), y.first) >
+           std::tuple(y.second.reporters.size(), y.second.reports, rise(y.second), x.first);
   });
-  if (all.size() > limit) all.resize(limit);
-  if (ctx.json) {
-    for (auto& i : all) {
-      auto j = core::to_json(i);
-      j.erase("reporters");
-      std::cout << j.dump() << "\n";
-    }
-  } else {
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& i : all)
-      rows.push_back({i.value, std::to_string(i.distinct_reporters), std::to_string(i.total_reports),
-                      std::string(core::to_string(i.status)), i.top_category()});
-    print_table({"VALUE", "REPORTERS", "REPORTS", "STATUS", "CATEGORY"}, rows);
+  if (rows.size() > limit) rows.resize(limit);
+  out.header = {"VALUE", "REPORTERS", "REPORTS", "STATUS", "CATEGORY"};
+  if (window.bounded_below()) {
+    out.header.push_back("BEFORE");
+    out.header.push_back("RISE");
   }
-  return all.empty() ? kNotFound : kFound;
+  for (const auto& [value, t] : rows) {
+    std::string category = "unknown";
+    std::uint64_t votes = 0;
+    for (const auto& [c, n] : t.categories)
+      if (n > votes) std::tie(category, votes) = std::tie(c, n);
+    std::string status = "-";
+    if (what != "campaigns") {
+      auto ind = ctx.store->get_indicator(t.kind, value);
+      if (ind && ind->has_value()) {
+        auto i = **ind;
+        blocklist::evaluate(i, ctx.config.blocklist, now_ms);
+        status = std::string(core::to_string(i.status));
+      }
+    }
+    core::Json j{{"kind", what == "campaigns" ? std::string("campaign") : std::string(core::to_string(t.kind))},
+                 {"value", value}, {"distinct_reporters", t.reporters.size()}, {"total_reports", t.reports},
+                 {"status", status}, {"category", category}, {"last_seen_ms", t.last_seen_ms}};
+    std::vector<std::string> row{value, std::to_string(t.reporters.size()), std::to_string(t.reports),
+                                 paint(ctx, status, status_colour(status)), category};
+    if (window.bounded_below()) {
+      j["previous_reporters"] = t.previous_reporters.size();
+      const auto r = rise(t);
+      row.push_back(std::to_string(t.previous_reporters.size()));
+      row.push_back(paint(ctx, fmt::format("{:+d}", r), r > 0 ? Colour::Red : Colour::None));
+    }
+    out.add(std::move(row), std::move(j));
+  }
+  return out.print(ctx);
 }
 
 int cmd_export(Ctx& ctx, const Args& a) {
@@ -333,7 +609,12 @@ int cmd_export(Ctx& ctx, const Args& a) {
     return kUsage;
   }
   if (int rc = open_store(ctx); rc != kFound) return rc;
+  // A progress line while the export runs, on a terminal only (the exporter reports no steps, so
+  // the line names the phase and is cleared when it ends).
+  const bool progress = ::isatty(STDERR_FILENO);
+  if (progress) std::cerr << (opts.dry_run ? "export: comparing with the current serial..." : "export: writing the blocklists...") << std::flush;
   auto r = (*exporter)->run(*ctx.store, core::to_unix_ms(core::SystemClock::instance().now()), opts);
+  if (progress) std::cerr << "\r\033[K" << std::flush;
   if (!r) {
     std::cerr << "smishctl: export: " << r.error().message() << "\n";
     return kUsage;
@@ -419,19 +700,81 @@ int cmd_analyze(Ctx& ctx, const Args& a) {
   return bad ? kUsage : kFound;
 }
 
-/// Every command: name, one help line, handler. Handlers in other files are declared in ctl_commands.hpp.
+/// Every command: name, usage (what `smishctl COMMAND --help` prints), handler. Handlers in other
+/// files are declared in ctl_commands.hpp.
 struct Command {
   const char* name;
+  const char* usage;
   int (*run)(Ctx&, const Args&);
 };
 
+constexpr const char* kReportsUsage =
+    "usage: smishctl reports [--since T] [--until T] [--label scam|spam|legit|unclear] [--category C]\n"
+    "                        [--contains TEXT] [--indicator VALUE] [--campaign ID]\n"
+    "                        [--limit N] [--offset N | --before ID] [--json | --csv]\n"
+    "Reports newest first (20 unless --limit), every filter applied together:\n"
+    "  --since T, --until T   received in [T1, T2): a duration back from now (24h, 7d) or an ISO date\n"
+    "                         or date-time in UTC (2026-12-01, 2026-12-01T08:30Z)\n"
+    "  --label L              the classifier's label;  --category C  its category\n"
+    "  --contains TEXT        the text holds TEXT (case-sensitive)\n"
+    "  --indicator VALUE      the report carries the number (any format), URL, host, domain or sender id\n"
+    "  --campaign ID          the report is in that campaign (c-...)\n"
+    "  --offset N             skip the first N matches;  --before ID  only reports with a smaller id\n"
+    "                         (a cursor: the table prints \"more: --before ID\" on stderr when there are more)\n"
+    "Exit: 0 found, 1 none matches, 2 usage error.\n";
+constexpr const char* kStatsUsage =
+    "usage: smishctl stats [--since T] [--until T] [--by day|category|region] [--json | --csv]\n"
+    "Report counts in the window (all time by default) by category (default), by UTC day (days\n"
+    "without reports included) or by the reporter's region, with a bar chart and the labels' totals.\n"
+    "--json: {\"reports\", \"by_label\", \"by_category\", \"by_region\", \"by_day\"}.\n"
+    "Exit: 0 reports counted, 1 none in the window, 2 usage error.\n";
+constexpr const char* kTopUsage =
+    "usage: smishctl top numbers|domains|urls|hosts|senders|campaigns [--since T] [--until T] [--limit N] [--json | --csv]\n"
+    "The values with the most distinct reporters, then the most reports (10 unless --limit). Senders are\n"
+    "the sender ids in texts and the senders reporters named; campaigns are the reports' campaign ids.\n"
+    "Without a window: all time, from the indicators' counters. With --since: counted over the reports\n"
+    "received in the window, with BEFORE (reporters in the window of the same length just before) and RISE.\n"
+    "Exit: 0 found, 1 nothing reported, 2 usage error.\n";
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"reports", cmd_reports}, {"report", cmd_report}, {"lookup", cmd_lookup}, {"stats", cmd_stats},
-      {"top", cmd_top},         {"export", cmd_export}, {"analyze", cmd_analyze},
-      {"train", cmd_train},     {"eval", cmd_eval},     {"label", cmd_label},     {"allow", cmd_allow},
-      {"block", cmd_block},     {"unblock", cmd_unblock}, {"revoke", cmd_revoke},  {"audit", cmd_audit},
-      {"backup", cmd_backup},
+      {"reports", kReportsUsage, cmd_reports},
+      {"report", "usage: smishctl report ID [--json]\nOne report: text, extraction, verdict and reasons, raw PDUs.\n"
+                 "Exit: 0 found, 1 no such report, 2 usage error.\n", cmd_report},
+      {"lookup", "usage: smishctl lookup VALUE [--json | --csv]\nA number (any format), URL, host, domain or sender id: its "
+                 "status, counts and latest reports.\nExit: 0 found, 1 never reported, 2 usage error.\n", cmd_lookup},
+      {"stats", kStatsUsage, cmd_stats},
+      {"top", kTopUsage, cmd_top},
+      {"export", "usage: smishctl export [--out DIR] [--force] [--dry-run] [--json]\nPublishes the blocklists once "
+                 "(a new serial); --dry-run prints the diff against the current serial,\n--force publishes past the "
+                 "circuit breaker.\nExit: 0 done, 2 error, 3 refused by the circuit breaker.\n", cmd_export},
+      {"analyze", "usage: smishctl analyze [--input FILE] [--model MODEL]\nJSONL {\"id\",\"text\"[,\"src\",\"region\"]} "
+                  "in (stdin by default), one verdict a line out.\nExit: 0 done, 2 a malformed line or usage error.\n",
+       cmd_analyze},
+      {"train", "usage: smishctl train --input FILE [--input FILE ...] --out MODEL [--seed N] [--epochs N]\n"
+                "                      [--evidence-weight W] [--hash-bits N]\nTrains a model on labelled JSONL "
+                "(\"split\": \"test\" lines are never used).\nExit: 0 written, 2 usage, unreadable input or write error.\n",
+       cmd_train},
+      {"eval", "usage: smishctl eval --input FILE [--input FILE ...] [--model MODEL | --folds K] [--split test|train]\n"
+               "                     [--group campaign|text] [--seed N] [--json]\nPer-class precision, recall and F1 "
+               "with a confusion matrix.\nExit: 0 done, 2 usage or unreadable input.\n", cmd_eval},
+      {"label", "usage: smishctl label ID|VALUE scam|spam|legit [--category C] [--note TEXT] [--actor NAME]\n"
+                "A report's analyst label, or a decision on a value (scam blocks, legit allows, spam revokes).\n"
+                "Exit: 0 applied, 1 no such report or value, 2 usage or failure, 3 refused.\n", cmd_label},
+      {"allow", "usage: smishctl allow VALUE [--note TEXT] [--actor NAME]\nNever in any export, whatever the reports say.\n"
+                "Exit: 0 applied, 1 no such value, 2 usage or failure, 3 refused.\n", cmd_allow},
+      {"block", "usage: smishctl block VALUE [--ttl D] [--note TEXT] [--actor NAME]\nListed from the next export on.\n"
+                "Exit: 0 applied, 1 no such value, 2 usage or failure, 3 refused.\n", cmd_block},
+      {"unblock", "usage: smishctl unblock VALUE [--note TEXT] [--actor NAME]\nClears an analyst's decision.\n"
+                  "Exit: 0 applied, 1 no such value, 2 usage or failure, 3 refused.\n", cmd_unblock},
+      {"revoke", "usage: smishctl revoke VALUE --reason TEXT [--ttl D] [--note TEXT] [--actor NAME]\nOut of the exports "
+                 "(for D).\nExit: 0 applied, 1 no such value, 2 usage or failure, 3 refused.\n", cmd_revoke},
+      {"audit", "usage: smishctl audit [--limit N] [--target VALUE] [--verify] [--json | --csv]\nThe analysts' decisions; "
+                "--verify checks the hash chain.\nExit: 0 listed or intact, 1 none or a broken chain, 2 usage error.\n",
+       cmd_audit},
+      {"backup", "usage: smishctl backup --out DIR [--json]\nA consistent copy of the whole database (a RocksDB checkpoint) "
+                 "in DIR, which must not exist:\nmade by smishd through its admin socket while it runs, else on the "
+                 "stopped database.\nRestore: docs/operations.md.\nExit: 0 written, 2 usage or failure.\n", cmd_backup},
   };
   return table;
 }
@@ -439,8 +782,9 @@ const std::vector<Command>& commands() {
 /// Options that take a value, for every command.
 const std::set<std::string> kValued = {"config", "set", "db", "limit", "label", "category", "contains", "out", "input",
                                        "model", "folds", "seed", "split", "group", "epochs", "evidence-weight",
-                                       "hash-bits", "actor", "note", "reason", "ttl", "target"};
-const std::set<std::string> kFlags = {"help", "json", "force", "dry-run", "verify"};
+                                       "hash-bits", "actor", "note", "reason", "ttl", "target", "since", "until",
+                                       "by", "indicator", "campaign", "offset", "before"};
+const std::set<std::string> kFlags = {"help", "json", "csv", "force", "dry-run", "verify"};
 
 }  // namespace
 
@@ -450,9 +794,22 @@ int smishctl_main(int argc, char** argv) {
     std::cerr << "smishctl: " << args.error << "\n" << kHelp;
     return kUsage;
   }
+  if (args.has("help") && !args.positional.empty()) {
+    for (const auto& c : commands())
+      if (args.positional[0] == c.name) {
+        std::cout << c.usage;
+        return kFound;
+      }
+    std::cerr << "smishctl: unknown command " << args.positional[0] << "\n" << kHelp;
+    return kUsage;
+  }
   if (args.has("help") || args.positional.empty()) {
     (args.has("help") ? std::cout : std::cerr) << kHelp;
     return args.has("help") ? kFound : kUsage;
+  }
+  if (args.has("json") && args.has("csv")) {
+    std::cerr << "smishctl: --json and --csv exclude each other\n";
+    return kUsage;
   }
   std::vector<std::string> overrides = args.all("set");
   if (auto db = args.get("db")) overrides.push_back("storage.path=" + *db);
@@ -469,7 +826,19 @@ int smishctl_main(int argc, char** argv) {
   if (auto s = attach_brands(*config); !s)
     std::cerr << "smishctl: brands: " << s.error().detail << " (continuing without protected brands)\n";
   Ctx ctx{std::move(*config), args.has("json"), nullptr};
+  ctx.csv = args.has("csv");
+  // Colour for people only: a terminal on stdout, NO_COLOR (https://no-color.org) unset or empty, a
+  // terminal that knows colour, and no machine format.
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  ctx.color = !ctx.json && !ctx.csv && ::isatty(STDOUT_FILENO) && !(no_color && *no_color) &&
+              !(term && std::string_view(term) == "dumb");
   const std::string& cmd = args.positional[0];
+  static const std::set<std::string> kCsv = {"reports", "lookup", "stats", "top", "audit"};
+  if (ctx.csv && !kCsv.count(cmd)) {
+    std::cerr << "smishctl: " << cmd << " has no --csv output (--csv: reports, lookup, stats, top, audit)\n";
+    return kUsage;
+  }
   for (const auto& c : commands())
     if (cmd == c.name) return c.run(ctx, args);
   std::cerr << "smishctl: unknown command " << cmd << "\n" << kHelp;

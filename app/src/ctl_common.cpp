@@ -2,7 +2,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <ctime>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "ctl_common.hpp"
 #include "smish/blocklist/formats.hpp"
@@ -28,6 +31,46 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view text) {
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || n < 0 || n > 36500LL * 24 * 3600)
     return std::nullopt;
   return n * unit_ms;
+}
+
+std::optional<std::int64_t> parse_time_ms(std::string_view text, std::int64_t now_ms) {
+  if (auto d = parse_duration_ms(text); d && !text.empty() && !std::isdigit(static_cast<unsigned char>(text.back())))
+    return now_ms - *d;
+  // ISO 8601 in UTC. libstdc++ 12 has no std::chrono::parse, so std::get_time reads the fields and
+  // timegm() turns them into seconds; the trailing "Z" (UTC is the only zone taken) is optional.
+  std::string s(text);
+  if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.pop_back();
+  for (const char* format : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+    std::tm tm{};
+    std::istringstream in(s);
+    in >> std::get_time(&tm, format);
+    if (in.fail() || in.peek() != std::char_traits<char>::eof()) continue;
+    if (tm.tm_year < 70 || tm.tm_year > 1100) return std::nullopt;  // years 1970..3000
+    return static_cast<std::int64_t>(::timegm(&tm)) * 1000;
+  }
+  return std::nullopt;
+}
+
+bool count_option(const Args& a, const std::string& key, std::size_t lo, std::size_t hi, std::size_t& out) {
+  const auto v = a.get(key);
+  if (!v) return true;
+  std::size_t n = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (v->empty() || ec != std::errc() || ptr != v->data() + v->size() || n < lo || n > hi) {
+    std::cerr << "smishctl: --" << key << " expects a number from " << lo << " to " << hi << "\n";
+    return false;
+  }
+  out = n;
+  return true;
+}
+
+std::string utc_day(std::int64_t unix_ms) {
+  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000 - (unix_ms < 0 && unix_ms % 1000 ? 1 : 0));
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
 }
 
 std::string paint(const Ctx& ctx, std::string text, Colour colour) {

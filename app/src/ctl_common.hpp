@@ -82,4 +82,16 @@ std::string default_actor();
 /// "90s", "15m", "24h", "7d", "2w" (a bare number is seconds) in ms; nullopt when malformed.
 std::optional<std::int64_t> parse_duration_ms(std::string_view text);
 
+/// A point in time as --since/--until take it: a duration back from `now_ms` ("24h", "7d") or an
+/// ISO 8601 date or date-time in UTC ("2026-12-01", "2026-12-01T08:30", "2026-12-01T08:30:00Z").
+/// Unix ms; nullopt when malformed.
+std::optional<std::int64_t> parse_time_ms(std::string_view text, std::int64_t now_ms);
+
+/// A non-negative count option (--limit, --offset) in [lo, hi]: `out` keeps its default when the
+/// option is absent. False (and a message on stderr) when it is not a number in range.
+bool count_option(const Args& a, const std::string& key, std::size_t lo, std::size_t hi, std::size_t& out);
+
+/// The UTC calendar day of `unix_ms`, "2026-12-07".
+std::string utc_day(std::int64_t unix_ms);
+
 }  // namespace smish::app
