@@ -7,6 +7,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -338,6 +340,150 @@ TEST_SUITE("blocklist/export") {
     CHECK(blocklist::io::list_serials(f.out()) == std::vector<std::uint64_t>{4, 5, 6});
     manifest = core::Json::parse(f.file("manifest.json"));
     CHECK(manifest["deltas"] == core::Json::array({3, 4, 5}));
+  }
+
+  TEST_CASE("the files are the same byte for byte whatever the number of worker threads and the batch size") {
+    Fixture f;
+    f.policy.allow_domains = {"bank.example", "portal.shop.example"};
+    f.config.breaker_min_changes = 100000;  // the second round revokes many: the breaker stays out of this test
+    std::vector<core::Indicator> inds;
+    for (int i = 0; i < 600; ++i) {
+      const auto n = std::to_string(i);
+      switch (i % 9) {
+        case 0: inds.push_back(listed(IndicatorKind::Number, "+3712" + std::string(7 - n.size(), '0') + n)); break;
+        case 1: inds.push_back(listed(IndicatorKind::Domain, "scam-" + n + ".example")); break;
+        case 2: inds.push_back(listed(IndicatorKind::Host, "login.scam-" + n + ".example")); break;
+        case 3: inds.push_back(listed(IndicatorKind::Url, "https://pay-" + n + ".example/x?id=" + n)); break;
+        case 4: inds.push_back(listed(IndicatorKind::SenderId, "SND" + n)); break;
+        case 5: inds.push_back(listed(IndicatorKind::Domain, "s" + n + ".bank.example")); break;  // protected
+        case 6: inds.push_back(listed(IndicatorKind::Number, "+1" + n)); break;                  // invalid: too short
+        case 7: inds.push_back(by_analyst(listed(IndicatorKind::Host, "ok-" + n + ".example"), IndicatorStatus::Allowlisted)); break;
+        default: {
+          auto s = listed(IndicatorKind::Domain, "few-" + n + ".example");
+          s.status = IndicatorStatus::Suspected;
+          s.reporters.erase(s.reporters.begin(), std::next(s.reporters.begin(), 3));
+          s.distinct_reporters = 2;
+          inds.push_back(s);
+        }
+      }
+    }
+    inds.push_back(listed(IndicatorKind::Domain, "shop.example"));  // covers an allowlisted domain
+    f.put(inds);
+    // The same database exported sequentially (no worker) and by several workers in many small
+    // batches, which finish out of order: every file the same, and the same counts.
+    auto export_to = [&](const std::string& dir, std::optional<std::size_t> workers, std::size_t batch,
+                         std::int64_t now) {
+      f.config.out_dir = (f.dir.path() / dir).string();
+      blocklist::ExportOptions o;
+      o.workers = workers;
+      o.batch_size = batch;
+      return f.run(now, o);
+    };
+    // The bundle id is random per export: the rest of stix.json must match.
+    auto without_bundle_id = [](std::string text) {
+      const auto at = text.find("\"bundle--");
+      REQUIRE(at != std::string::npos);
+      return text.erase(at, 9 + 36);
+    };
+    auto compare = [&](const blocklist::ExportResult& a, const blocklist::ExportResult& b, std::uint64_t serial) {
+      CHECK(a.serial == serial);
+      CHECK(b.serial == serial);
+      CHECK(a.scanned == b.scanned);
+      CHECK(a.total() == b.total());
+      CHECK(a.allowlisted == b.allowlisted);
+      CHECK(a.protected_skipped == b.protected_skipped);
+      CHECK(a.invalid_skipped == b.invalid_skipped);
+      CHECK(a.delta.entries.size() == b.delta.entries.size());
+      const auto da = f.dir.path() / "seq" / "serials" / std::to_string(serial);
+      const auto db = f.dir.path() / "par" / "serials" / std::to_string(serial);
+      std::set<std::string> names;
+      for (const auto& e : fs::directory_iterator(da)) names.insert(e.path().filename().string());
+      std::set<std::string> names_b;
+      for (const auto& e : fs::directory_iterator(db)) names_b.insert(e.path().filename().string());
+      CHECK(names == names_b);
+      for (const auto& name : names) {
+        if (name == "manifest.json") continue;  // holds stix.json's hash
+        auto ta = test::read_file(da / name), tb = test::read_file(db / name);
+        if (name == "stix.json") {
+          ta = without_bundle_id(ta);
+          tb = without_bundle_id(tb);
+        }
+        CHECK_MESSAGE(ta == tb, name);
+      }
+      auto ma = core::Json::parse(test::read_file(da / "manifest.json"));
+      auto mb = core::Json::parse(test::read_file(db / "manifest.json"));
+      ma["files"].erase("stix.json");
+      mb["files"].erase("stix.json");
+      CHECK(ma == mb);
+    };
+    auto a1 = export_to("seq", 0, 0, kT0);
+    auto b1 = export_to("par", 3, 7, kT0);
+    CHECK(a1.scanned == 601);
+    CHECK(a1.total() == 5 * 67);
+    CHECK(a1.allowlisted == 67 + 66);  // under bank.example, and by an analyst
+    CHECK(a1.protected_skipped == 1);
+    CHECK(a1.invalid_skipped == 66);
+    compare(a1, b1, 1);
+    // A second serial: removals with their reasons, deltas, STIX revocations.
+    std::vector<core::Indicator> changes;
+    for (int i = 0; i < 600; i += 18) changes.push_back(by_analyst(inds[static_cast<std::size_t>(i)], IndicatorStatus::Revoked));
+    f.put(changes);
+    auto a2 = export_to("seq", 0, 0, kT0 + 60'000);
+    auto b2 = export_to("par", 2, 5, kT0 + 60'000);
+    CHECK(a2.delta.removed() == changes.size());
+    compare(a2, b2, 2);
+    // And a batch size of one indicator on one worker, against the sequential first serial.
+    f.config.out_dir = (f.dir.path() / "one").string();
+    blocklist::ExportOptions o;
+    o.workers = 1;
+    o.batch_size = 1;
+    CHECK(f.run(kT0 + 60'000, o).total() == a2.total());
+    CHECK(test::read_file(f.dir.path() / "one/serials/1/indicators.jsonl") ==
+          test::read_file(f.dir.path() / "seq/serials/2/indicators.jsonl"));
+  }
+
+  TEST_CASE("a file equal to the current serial's is a hard link to it, and a changed file is a new one") {
+    Fixture f;
+    f.config.keep_serials = 1;
+    f.put({listed(IndicatorKind::Number, "+37129999901"), listed(IndicatorKind::Domain, "a.example"),
+           listed(IndicatorKind::Url, "https://a.example/x")});
+    REQUIRE(f.run(kT0).serial == 1);
+    const auto numbers1 = f.file("numbers.csv");
+    const auto urls1 = f.file("urls.txt");
+    struct stat s1 {};
+    REQUIRE(::stat((f.out() / "serials/1/numbers.csv").c_str(), &s1) == 0);
+    CHECK(s1.st_nlink == 1);
+    f.put({listed(IndicatorKind::Domain, "b.example")});  // only the domains change
+    REQUIRE(f.run(kT0).serial == 2);
+    struct stat s2 {}, d1 {}, d2 {};
+    // keep_serials 1: serial 1 is gone, and its numbers.csv lives on as serial 2's
+    CHECK_FALSE(fs::exists(f.out() / "serials/1"));
+    REQUIRE(::stat((f.out() / "serials/2/numbers.csv").c_str(), &s2) == 0);
+    CHECK(s2.st_ino == s1.st_ino);
+    CHECK(f.file("numbers.csv") == numbers1);
+    CHECK(f.file("urls.txt") == urls1);
+    CHECK(f.file("domains.txt") == "a.example\nb.example\n");
+    auto manifest = core::Json::parse(f.file("manifest.json"));
+    for (const char* name : blocklist::kExportFiles) {
+      const auto content = f.file(name);
+      CHECK_MESSAGE(manifest["files"][name]["sha256"] == blocklist::io::sha256_hex(content), name);
+      CHECK(manifest["files"][name]["bytes"] == content.size());
+    }
+    // A third serial where the numbers change: a new file, serial 2's left as it was.
+    REQUIRE(::stat((f.out() / "serials/2/domains.txt").c_str(), &d2) == 0);
+    f.config.keep_serials = 2;
+    f.put({listed(IndicatorKind::Number, "+37129999902")});
+    REQUIRE(f.run(kT0).serial == 3);
+    struct stat s3 {};
+    REQUIRE(::stat((f.out() / "serials/3/numbers.csv").c_str(), &s3) == 0);
+    CHECK(s3.st_ino != s2.st_ino);
+    CHECK(test::read_file(f.out() / "serials/2/numbers.csv") == numbers1);
+    CHECK(lines(f.file("numbers.csv")).size() == 3);
+    REQUIRE(::stat((f.out() / "serials/3/domains.txt").c_str(), &d1) == 0);
+    CHECK(d1.st_ino == d2.st_ino);
+    // A linked file whose size no longer matches its manifest is not trusted: written anew.
+    CHECK_FALSE(blocklist::io::link_over(f.out() / "serials/3/domains.txt", 1, f.dir.path() / "x"));
+    CHECK_FALSE(fs::exists(f.dir.path() / "x"));
   }
 
   TEST_CASE("the manifest's Ed25519 signature verifies with the public key, and fails on a changed byte") {
