@@ -124,6 +124,17 @@ int main(int argc, char** argv) {
 
   t0 = std::chrono::steady_clock::now();
   double cpu0 = cpu_seconds();
+  std::size_t raw_bytes = 0;
+  auto raw = (*store)->scan_indicator_values([&](std::string_view, std::string_view value) {
+    raw_bytes += value.size();
+    return true;
+  });
+  if (!raw) return 1;
+  std::printf("%-34s %6.2f s wall, %6.2f s CPU  (Store::scan_indicator_values, undecoded: %.0f MB)\n",
+              "scan without decoding", seconds_since(t0), cpu_seconds() - cpu0, raw_bytes / 1e6);
+
+  t0 = std::chrono::steady_clock::now();
+  cpu0 = cpu_seconds();
   std::size_t scanned = 0;
   auto scan = (*store)->scan_indicators([&](const core::Indicator&) {
     ++scanned;

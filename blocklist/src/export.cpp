@@ -271,6 +271,17 @@ struct Chunk {
   std::size_t counts[5] = {};                                // blocked, by IndicatorKind
   std::size_t allowlisted = 0, scanned = 0, invalid = 0, protected_ = 0;
   std::optional<core::Error> error;  ///< a value that does not decode: the export fails
+
+  /// Empties the chunk for reuse; its strings and vectors keep their capacity.
+  void clear() {
+    for (auto& t : text) t.clear();
+    entries.clear();
+    rpz_owners.clear();
+    reasons.clear();
+    std::fill(std::begin(counts), std::end(counts), 0);
+    allowlisted = scanned = invalid = protected_ = 0;
+    error.reset();
+  }
 };
 
 /// Decodes, evaluates, validates and renders batches. Holds only read-only state: any number of
@@ -395,7 +406,8 @@ class Pipeline {
   bool push(RawBatch&& batch) {
     if (threads_.empty()) {
       if (failed_) return false;
-      Chunk c;
+      Chunk& c = inline_chunk_;
+      c.clear();
       try {
         renderer_.render(batch, c);
         if (!take_(c)) failed_ = true;
@@ -444,6 +456,13 @@ class Pipeline {
         todo_.pop_front();
       }
       Chunk chunk;
+      {
+        std::lock_guard lock(m_);
+        if (!spare_.empty()) {
+          chunk = std::move(spare_.back());
+          spare_.pop_back();
+        }
+      }
       std::string error;
       try {
         renderer_.render(batch, chunk);
@@ -467,7 +486,10 @@ class Pipeline {
         } catch (const std::exception& ex) {
           error = ex.what();
         }
+        // The chunk's buffers serve a later batch: no allocation (and page faults) per batch.
+        node.mapped().clear();
         lock.lock();
+        spare_.push_back(std::move(node.mapped()));
         ++next_;
         --in_flight_;
         space_.notify_one();
@@ -492,6 +514,8 @@ class Pipeline {
   std::condition_variable work_, space_;
   std::deque<RawBatch> todo_;
   std::map<std::uint64_t, Chunk> done_;
+  std::vector<Chunk> spare_;  // taken chunks, cleared, for the workers to fill again
+  Chunk inline_chunk_;        // the one chunk without workers
   std::uint64_t next_ = 0;
   std::size_t in_flight_ = 0;
   bool closed_ = false, failed_ = false, taking_ = false;
@@ -690,6 +714,50 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
   if (!scan) return failed(scan.error());
   if (decode_error) return failed(*decode_error);
 
+  // ---- RPZ: blocks and passthrus, one action per owner name, passthru winning; on a helper
+  // thread while this one computes the delta (both sort hundreds of thousands of strings) ----
+  std::string rpz_body;
+  auto rpz_job = [&] {
+    for (const auto& a : protected_domains(policy_)) {
+      if (auto n = normalize_export_value(IndicatorKind::Domain, a); n && !n->ip) {
+        owners.emplace_back(n->value, true);
+        owners.emplace_back("*." + n->value, true);
+      }
+    }
+    std::sort(owners.begin(), owners.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second > b.second;
+    });
+    owners.erase(std::unique(owners.begin(), owners.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+                 owners.end());
+    rpz_body.reserve(owners.size() * 40);
+    for (const auto& [owner, passthru] : owners) {
+      if (!fits_dns_name(owner, config_.rpz_zone)) continue;
+      rpz_body += owner;
+      rpz_body += passthru ? " CNAME rpz-passthru.\n" : " CNAME .\n";  // RPZ: passthru, or NXDOMAIN
+    }
+  };
+  struct Helper {  // joined on every way out of run(), before what it writes to goes
+    std::thread thread;
+    std::string error;
+    void join() {
+      if (thread.joinable()) thread.join();
+    }
+    ~Helper() { join(); }
+  } rpz_helper;
+  if (write) {
+    try {
+      rpz_helper.thread = std::thread([&] {
+        try {
+          rpz_job();
+        } catch (const std::exception& ex) {  // allocation failure: reported on this thread
+          rpz_helper.error = ex.what();
+        }
+      });
+    } catch (const std::system_error&) {
+      rpz_job();  // no thread to be had: inline
+    }
+  }
+
   // ---- the delta against the current serial ----
   if (!std::is_sorted(entries.begin(), entries.end(), by_key)) std::sort(entries.begin(), entries.end(), by_key);
   // Two stored spellings of one value (a hostile or legacy database) publish once.
@@ -732,25 +800,9 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     return result;
   }
 
-  // ---- RPZ: blocks and passthrus, one action per owner name, passthru winning ----
-  for (const auto& a : protected_domains(policy_)) {
-    if (auto n = normalize_export_value(IndicatorKind::Domain, a); n && !n->ip) {
-      owners.emplace_back(n->value, true);
-      owners.emplace_back("*." + n->value, true);
-    }
-  }
-  std::sort(owners.begin(), owners.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second > b.second;
-  });
-  owners.erase(std::unique(owners.begin(), owners.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
-               owners.end());
-  std::string rpz_body;
-  rpz_body.reserve(owners.size() * 40);
-  for (const auto& [owner, passthru] : owners) {
-    if (!fits_dns_name(owner, config_.rpz_zone)) continue;
-    rpz_body += owner;
-    rpz_body += passthru ? " CNAME rpz-passthru.\n" : " CNAME .\n";  // RPZ: passthru, or NXDOMAIN
-  }
+  // ---- RPZ: the owners, sorted meanwhile on the helper thread ----
+  rpz_helper.join();
+  if (!rpz_helper.error.empty()) return failed(make_error(ErrorCode::Internal, "export RPZ: " + rpz_helper.error));
   const std::string entries_text = render_entries(entries);
   // The consumers' view of the content: what the blocked and allowlisted sets and the numbers'
   // details are. Timestamps of the run itself are left out so an idle system makes no new serial.

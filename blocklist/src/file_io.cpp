@@ -78,15 +78,28 @@ core::Status FileWriter::open(const std::filesystem::path& path, bool enabled) {
 }
 
 void FileWriter::flush() {
-  if (!enabled_ || !error_.empty()) {
-    buf_.clear();
+  emit(buf_);
+  buf_.clear();
+}
+
+void FileWriter::append(std::string_view s) {
+  if (s.size() < kFlushAt / 4) {
+    buf_.append(s);
+    flush_if_full();
     return;
   }
-  hash_->update(buf_);
-  bytes_ += buf_.size();
+  // A large piece goes to the file as it is, after what is buffered: no copy into the buffer.
+  flush();
+  emit(s);
+}
+
+void FileWriter::emit(std::string_view data) {
+  if (!enabled_ || !error_.empty() || data.empty()) return;
+  hash_->update(data);
+  bytes_ += data.size();
   std::size_t off = 0;
-  while (off < buf_.size()) {
-    const ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       error_ = "write " + path_.string() + ": " + errno_text();
@@ -94,7 +107,6 @@ void FileWriter::flush() {
     }
     off += static_cast<std::size_t>(n);
   }
-  buf_.clear();
   if (streaming_ && error_.empty()) write_back(bytes_);
 }
 

@@ -45,10 +45,8 @@ class FileWriter {
   core::Status open(const std::filesystem::path& path, bool enabled = true);
   /// The buffer to append to; call flush_if_full() after appending.
   std::string& buf() { return buf_; }
-  void append(std::string_view s) {
-    buf_.append(s);
-    flush_if_full();
-  }
+  /// Appends `s`; a large `s` is written directly (after what is buffered), without a copy.
+  void append(std::string_view s);
   void flush_if_full() {
     if (buf_.size() >= kFlushAt) flush();
   }
@@ -75,6 +73,7 @@ class FileWriter {
   // keep the disk queue full, few enough that the page cache never throttles the process.
   static constexpr std::uint64_t kWritebackLag = 16u << 20;
   void flush();
+  void emit(std::string_view data);  // hash and write
   void write_back(std::uint64_t end);
 
   std::filesystem::path path_;
