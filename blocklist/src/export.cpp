@@ -156,11 +156,12 @@ std::string random_uuid() {
 void stix_object(std::string& s, IndicatorKind kind, std::string_view value, bool ip, std::int64_t created_ms,
                  std::int64_t modified_ms, std::int64_t valid_until_ms, bool revoked, std::string_view category,
                  double score, std::string_view status, std::string_view reason) {
-  std::string key(core::to_string(kind));
-  key += ':';
-  key += value;
+  // Per-thread scratch for the pattern: a million objects without an allocation each.
+  thread_local std::string pattern;
+  std::string kind_colon(core::to_string(kind));
+  kind_colon += ':';
   s += ",\n{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--";
-  s += uuid5(key);
+  append_uuid5(s, kind_colon, value);
   s += "\",\"created_by_ref\":\"identity--";
   s += identity_id();
   s += "\",\"created\":\"";
@@ -168,7 +169,9 @@ void stix_object(std::string& s, IndicatorKind kind, std::string_view value, boo
   s += "\",\"modified\":\"";
   append_utc(s, std::max(modified_ms, created_ms));
   s += "\",\"indicator_types\":[\"malicious-activity\"],\"pattern\":";
-  append_json_string(s, stix_pattern(kind, value, ip));
+  pattern.clear();
+  append_stix_pattern(pattern, kind, value, ip);
+  append_json_string(s, pattern);
   s += ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\",\"valid_from\":\"";
   append_utc(s, created_ms);
   s += '"';

@@ -75,6 +75,44 @@ struct Number {
   }
 };
 
+/// Map nodes of decoded indicators kept per thread for the next decode, so that decoding into a
+/// reused Indicator allocates nothing for its maps either (the export decodes a million; each
+/// has a few reporters and categories, a node and a key string each). Bounded per thread.
+template <typename Map>
+class NodePool {
+ public:
+  /// Empties `m`, keeping its nodes.
+  void reclaim(Map& m) {
+    while (!m.empty() && nodes_.size() < kMaxNodes) nodes_.push_back(m.extract(m.begin()));
+    m.clear();
+  }
+  /// m.insert_or_assign(key, value), in a kept node when there is one.
+  void put(Map& m, const std::string& key, typename Map::mapped_type value) {
+    if (nodes_.empty()) {
+      m.insert_or_assign(key, value);
+      return;
+    }
+    auto node = std::move(nodes_.back());
+    nodes_.pop_back();
+    node.key().assign(key);
+    node.mapped() = value;
+    // Stored maps come sorted by key: the end is the right hint. A duplicate key leaves the node
+    // with us; the value is assigned, as insert_or_assign does.
+    auto it = m.insert(m.end(), std::move(node));
+    if (!node.empty()) {
+      it->second = value;
+      nodes_.push_back(std::move(node));
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMaxNodes = 64;
+  std::vector<typename Map::node_type> nodes_;
+};
+
+thread_local NodePool<decltype(core::Indicator::reporters)> reporter_nodes;
+thread_local NodePool<decltype(core::Indicator::categories)> category_nodes;
+
 /// SAX events of one stored indicator, written straight into an Indicator. Depth 1 is the
 /// top-level object; depth 2 the members of `categories`, `reporters` (objects), `flags` and
 /// `recent_reports` (arrays). Members the decoder does not know are skipped whole.
@@ -136,8 +174,8 @@ class IndicatorSax {
     if (depth_ == 0) return enter();
     if (depth_ == 1) {
       switch (field_) {
-        case Field::Categories: out_.categories.clear(); return enter();
-        case Field::Reporters: out_.reporters.clear(); return enter();
+        case Field::Categories: category_nodes.reclaim(out_.categories); return enter();
+        case Field::Reporters: reporter_nodes.reclaim(out_.reporters); return enter();
         case Field::Unknown: return skip();
         default: return fail("is an object");
       }
@@ -204,8 +242,8 @@ class IndicatorSax {
     if (skipping()) return true;
     if (depth_ == 2) {
       switch (field_) {
-        case Field::Categories: out_.categories.insert_or_assign(map_key_, n.as_uint()); return true;
-        case Field::Reporters: out_.reporters.insert_or_assign(map_key_, n.as_int()); return true;
+        case Field::Categories: category_nodes.put(out_.categories, map_key_, n.as_uint()); return true;
+        case Field::Reporters: reporter_nodes.put(out_.reporters, map_key_, n.as_int()); return true;
         case Field::RecentReports: out_.recent_reports.push_back(n.as_uint()); return true;
         default: return fail("holds a number");
       }
@@ -226,7 +264,7 @@ class IndicatorSax {
 
   void reset_field() {
     switch (field_) {
-      case Field::Categories: out_.categories.clear(); break;
+      case Field::Categories: category_nodes.reclaim(out_.categories); break;
       case Field::DistinctReporters: out_.distinct_reporters = 0; break;
       case Field::ExpiresMs: out_.expires_ms = 0; break;
       case Field::FirstSeenMs: out_.first_seen_ms = 0; break;
@@ -234,7 +272,7 @@ class IndicatorSax {
       case Field::LastSeenMs: out_.last_seen_ms = 0; break;
       case Field::MaxScore: out_.max_score = 0.0; break;
       case Field::RecentReports: out_.recent_reports.clear(); break;
-      case Field::Reporters: out_.reporters.clear(); break;
+      case Field::Reporters: reporter_nodes.reclaim(out_.reporters); break;
       case Field::Status: out_.status = core::IndicatorStatus::Observed; break;
       case Field::StatusActor: out_.status_actor.clear(); break;
       case Field::StatusMs: out_.status_ms = 0; break;
@@ -456,11 +494,11 @@ core::Status decode_indicator(std::string_view bytes, core::Indicator& out) {
   out.kind = core::IndicatorKind::Number;
   out.value.clear();
   out.total_reports = 0;
-  out.reporters.clear();
+  reporter_nodes.reclaim(out.reporters);
   out.distinct_reporters = 0;
   out.first_seen_ms = 0;
   out.last_seen_ms = 0;
-  out.categories.clear();
+  category_nodes.reclaim(out.categories);
   out.max_score = 0.0;
   out.flags.clear();
   out.status = core::IndicatorStatus::Observed;

@@ -216,6 +216,25 @@ TEST_SUITE("storage/indicator_codec") {
     CHECK(sax_decode(shallow).has_value());
   }
 
+  TEST_CASE("maps decoded into a reused indicator (kept nodes) equal the DOM path's, duplicate keys too") {
+    core::Indicator out;
+    const auto full = encode(core::to_json(full_indicator()));
+    REQUIRE(storage::decode_indicator(full, out).has_value());  // leaves nodes to reuse
+    // reporters {"p:1": 1, "p:1": 2, "p:0": 3} and categories {"b": 4, "a": 5}: duplicates and
+    // keys out of order, which no encoder of ours writes
+    const auto bytes = test::hex("84 a4 6b696e64 a6 646f6d61696e a5 76616c7565 a9 612e6578616d706c65"
+                                 "a9 7265706f7274657273 83 a3 703a31 01 a3 703a31 02 a3 703a30 03"
+                                 "aa 63617465676f72696573 82 a1 62 04 a1 61 05");
+    REQUIRE(storage::decode_indicator(bytes, out).has_value());
+    auto dom = dom_decode(bytes);
+    REQUIRE(dom.has_value());
+    CHECK(core::to_json(out) == core::to_json(*dom));
+    CHECK(out.reporters == std::map<std::string, std::int64_t>{{"p:0", 3}, {"p:1", 2}});
+    CHECK(out.categories == std::map<std::string, std::uint64_t>{{"a", 5}, {"b", 4}});
+    REQUIRE(storage::decode_indicator(full, out).has_value());
+    CHECK(core::to_json(out) == core::to_json(full_indicator()));
+  }
+
   TEST_CASE("every truncation of a stored value, and trailing bytes after one, are corruption") {
     const auto bytes = encode(core::to_json(full_indicator()));
     for (std::size_t n = 0; n < bytes.size(); ++n) {
