@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
@@ -187,7 +188,7 @@ void stix_object(std::string& s, IndicatorKind kind, std::string_view value, boo
     append_json_string(s, category);
     s += ']';
   }
-  if (score >= 0) fmt::format_to(std::back_inserter(s), ",\"confidence\":{}", static_cast<int>(score * 100 + 0.5));
+  if (score >= 0) fmt::format_to(std::back_inserter(s), FMT_COMPILE(",\"confidence\":{}"), static_cast<int>(score * 100 + 0.5));
   s += ",\"x_smishd_status\":\"";
   s += status;
   s += '"';
@@ -209,7 +210,7 @@ void csv_row(std::string& s, const core::Indicator& ind, std::string_view catego
   append_utc(s, ind.first_seen_ms);
   s += ',';
   append_utc(s, ind.last_seen_ms);
-  fmt::format_to(std::back_inserter(s), ",{},{:.3f},", ind.distinct_reporters, ind.max_score);
+  fmt::format_to(std::back_inserter(s), FMT_COMPILE(",{},{:.3f},"), ind.distinct_reporters, ind.max_score);
   if (ind.expires_ms) append_utc(s, ind.expires_ms);
   s += '\n';
 }
@@ -227,8 +228,8 @@ void jsonl_row(std::string& s, const core::Indicator& ind, std::string_view cate
   s += ",\"status_actor\":";
   append_json_string(s, ind.status_actor);
   fmt::format_to(std::back_inserter(s),
-                 ",\"status_ms\":{},\"total_reports\":{},\"distinct_reporters\":{},\"first_seen_ms\":{},"
-                 "\"last_seen_ms\":{},\"expires_ms\":{},\"max_score\":{},\"category\":",
+                 FMT_COMPILE(",\"status_ms\":{},\"total_reports\":{},\"distinct_reporters\":{},\"first_seen_ms\":{},"
+                             "\"last_seen_ms\":{},\"expires_ms\":{},\"max_score\":{},\"category\":"),
                  ind.status_ms, ind.total_reports, ind.distinct_reporters, ind.first_seen_ms, ind.last_seen_ms,
                  ind.expires_ms, ind.max_score);
   append_json_string(s, category);
@@ -238,7 +239,7 @@ void jsonl_row(std::string& s, const core::Indicator& ind, std::string_view cate
     if (!first) s += ',';
     first = false;
     append_json_string(s, name);
-    fmt::format_to(std::back_inserter(s), ":{}", votes);
+    fmt::format_to(std::back_inserter(s), FMT_COMPILE(":{}"), votes);
   }
   s += "},\"flags\":[";
   first = true;
@@ -252,7 +253,7 @@ void jsonl_row(std::string& s, const core::Indicator& ind, std::string_view cate
   for (auto id : ind.recent_reports) {
     if (!first) s += ',';
     first = false;
-    fmt::format_to(std::back_inserter(s), "{}", id);
+    fmt::format_to(std::back_inserter(s), FMT_COMPILE("{}"), id);
   }
   s += "]}\n";
 }
