@@ -10,6 +10,7 @@
 #include <iterator>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -95,6 +96,52 @@ bool has_line(const std::string& text, const std::string& line) {
     if (l == line) return true;
   return false;
 }
+
+/// The real store, with the stored value of one indicator cut short as the export scans it: a
+/// damaged database, which the Store API cannot write on purpose.
+class TruncatingStore final : public storage::Store {
+ public:
+  TruncatingStore(storage::Store& real, std::string key) : real_(real), key_(std::move(key)) {}
+  core::Result<std::vector<bool>> store_inbound(std::span<const storage::InboxEntry> e, std::int64_t now) override {
+    return real_.store_inbound(e, now);
+  }
+  core::Result<std::vector<storage::InboxEntry>> pending_singles(std::size_t limit) override {
+    return real_.pending_singles(limit);
+  }
+  core::Result<std::vector<storage::InboxEntry>> group_parts(const storage::InboxEntry& p) override {
+    return real_.group_parts(p);
+  }
+  core::Result<std::vector<storage::InboxEntry>> pending_groups() override { return real_.pending_groups(); }
+  core::Result<std::optional<core::Indicator>> get_indicator(IndicatorKind k, const std::string& v) override {
+    return real_.get_indicator(k, v);
+  }
+  core::Status commit(const storage::Commit& c) override { return real_.commit(c); }
+  std::uint64_t next_report_id() override { return real_.next_report_id(); }
+  core::Result<std::vector<storage::OutboxEntry>> outbox() override { return real_.outbox(); }
+  core::Result<std::optional<storage::Conversation>> get_conversation(const std::string& r) override {
+    return real_.get_conversation(r);
+  }
+  core::Result<std::int64_t> get_counter(const std::string& n) override { return real_.get_counter(n); }
+  core::Result<std::optional<std::uint64_t>> get_sent(const std::string& m) override { return real_.get_sent(m); }
+  core::Result<std::optional<core::Report>> get_report(std::uint64_t id) override { return real_.get_report(id); }
+  core::Status scan_reports(const std::function<bool(const core::Report&)>& fn) override {
+    return real_.scan_reports(fn);
+  }
+  core::Status scan_indicators(const std::function<bool(const core::Indicator&)>& fn) override {
+    return real_.scan_indicators(fn);
+  }
+  core::Status scan_indicator_values(const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    return real_.scan_indicator_values([&](std::string_view key, std::string_view value) {
+      return fn(key, key == key_ ? value.substr(0, value.size() / 2) : value);
+    });
+  }
+  core::Result<Counts> counts() override { return real_.counts(); }
+  core::Status catch_up() override { return real_.catch_up(); }
+
+ private:
+  storage::Store& real_;
+  std::string key_;
+};
 
 }  // namespace
 
@@ -440,6 +487,31 @@ TEST_SUITE("blocklist/export") {
     CHECK(f.run(kT0 + 60'000, o).total() == a2.total());
     CHECK(test::read_file(f.dir.path() / "one/serials/1/indicators.jsonl") ==
           test::read_file(f.dir.path() / "seq/serials/2/indicators.jsonl"));
+  }
+
+  TEST_CASE("a stored value that does not decode fails the export on any number of workers, and nothing is published") {
+    Fixture f;
+    std::vector<core::Indicator> inds;
+    for (int i = 0; i < 100; ++i) inds.push_back(listed(IndicatorKind::Domain, "d" + std::to_string(100 + i) + ".example"));
+    f.put(inds);
+    REQUIRE(f.run().serial == 1);
+    f.put({listed(IndicatorKind::Domain, "zz.example")});
+    TruncatingStore damaged(*f.store, "domain:d150.example");
+    for (std::size_t workers : {0, 1, 3}) {
+      CAPTURE(workers);
+      blocklist::ExportOptions o;
+      o.workers = workers;
+      o.batch_size = 7;
+      auto r = blocklist::export_blocklists(damaged, f.policy, f.config, kT0, o);
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().code == core::ErrorCode::Corruption);
+      CHECK(blocklist::current_serial(f.config.out_dir) == 1);
+      CHECK(blocklist::io::list_serials(f.out()) == std::vector<std::uint64_t>{1});
+      std::size_t entries = 0;
+      for (const auto& e : fs::directory_iterator(f.out() / "serials")) entries += e.path().filename() != "1";
+      CHECK(entries == 0);  // no temporary directory left behind
+    }
+    CHECK(f.run().serial == 2);  // the undamaged store exports
   }
 
   TEST_CASE("a file equal to the current serial's is a hard link to it, and a changed file is a new one") {
