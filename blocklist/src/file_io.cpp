@@ -157,7 +157,7 @@ void FileWriter::abandon() {
 
 bool link_over(const std::filesystem::path& existing, std::uint64_t bytes, const std::filesystem::path& path) {
   struct stat st {};
-  if (::stat(existing.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != bytes)
+  if (::lstat(existing.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != bytes)
     return false;
   auto tmp = path;
   tmp += ".link";

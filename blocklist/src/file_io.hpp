@@ -93,8 +93,8 @@ class FileWriter {
 /// Writes `content` to a new file `path` and fsyncs it.
 core::Status write_new_file(const std::filesystem::path& path, std::string_view content);
 /// Makes `path` a hard link to `existing` (replacing what `path` names, atomically), provided
-/// `existing` is a regular file of `bytes` octets. False, and `path` untouched, otherwise. The
-/// export links files equal to the current serial's instead of writing them again.
+/// `existing` is a regular file (not a symlink) of `bytes` octets. False, and `path` untouched,
+/// otherwise. The export links files equal to the current serial's instead of writing them again.
 bool link_over(const std::filesystem::path& existing, std::uint64_t bytes, const std::filesystem::path& path);
 /// fsync of a directory (makes renames and creations in it durable).
 core::Status fsync_dir(const std::filesystem::path& dir);

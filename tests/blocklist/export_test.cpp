@@ -556,6 +556,12 @@ TEST_SUITE("blocklist/export") {
     // A linked file whose size no longer matches its manifest is not trusted: written anew.
     CHECK_FALSE(blocklist::io::link_over(f.out() / "serials/3/domains.txt", 1, f.dir.path() / "x"));
     CHECK_FALSE(fs::exists(f.dir.path() / "x"));
+    // Nor is a symlink (a hard link to it would be a link to whatever it points at then).
+    fs::create_symlink(f.out() / "serials/3/domains.txt", f.dir.path() / "sym");
+    CHECK_FALSE(blocklist::io::link_over(f.dir.path() / "sym", d1.st_size, f.dir.path() / "x"));
+    CHECK_FALSE(fs::exists(f.dir.path() / "x"));
+    CHECK(blocklist::io::link_over(f.out() / "serials/3/domains.txt", d1.st_size, f.dir.path() / "x"));
+    CHECK(test::read_file(f.dir.path() / "x") == "a.example\nb.example\n");
   }
 
   TEST_CASE("the manifest's Ed25519 signature verifies with the public key, and fails on a changed byte") {
