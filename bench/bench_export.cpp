@@ -124,6 +124,17 @@ int main(int argc, char** argv) {
 
   t0 = std::chrono::steady_clock::now();
   double cpu0 = cpu_seconds();
+  std::size_t raw_bytes = 0;
+  auto raw = (*store)->scan_indicator_values([&](std::string_view, std::string_view value) {
+    raw_bytes += value.size();
+    return true;
+  });
+  if (!raw) return 1;
+  std::printf("%-34s %6.2f s wall, %6.2f s CPU  (Store::scan_indicator_values, undecoded: %.0f MB)\n",
+              "scan without decoding", seconds_since(t0), cpu_seconds() - cpu0, raw_bytes / 1e6);
+
+  t0 = std::chrono::steady_clock::now();
+  cpu0 = cpu_seconds();
   std::size_t scanned = 0;
   auto scan = (*store)->scan_indicators([&](const core::Indicator&) {
     ++scanned;
@@ -155,13 +166,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bench_export: export: %s\n", r.error().message().c_str());
       return false;
     }
-    std::uint64_t bytes = 0;
-    for (const auto& f : r->files) bytes += std::filesystem::file_size(f);
+    std::uint64_t bytes = 0, linked = 0;  // linked: files shared with the previous serial (hard links)
+    for (const auto& f : r->files) {
+      const auto size = std::filesystem::file_size(f);
+      bytes += size;
+      if (std::filesystem::hard_link_count(f) > 1) linked += size;
+    }
     std::printf("%-34s %6.2f s wall, %6.2f s CPU  %s serial %llu: %zu scanned, %zu numbers, %zu sender ids, %zu domains, %zu hosts, "
-                "%zu URLs, %zu allowlisted; +%zu -%zu; %.0f MB written; scan+evaluate %.2f s, rendered %.2f s\n",
+                "%zu URLs, %zu allowlisted; +%zu -%zu; %.0f MB in the serial (%.0f MB of it linked); scan %.2f s, rendered %.2f s\n",
                 what, seconds_since(t), cpu, std::string(blocklist::to_string(r->outcome)).c_str(),
                 static_cast<unsigned long long>(r->serial), r->scanned, r->numbers, r->sender_ids, r->domains,
-                r->hosts, r->urls, r->allowlisted, r->delta.added(), r->delta.removed(), bytes / 1e6,
+                r->hosts, r->urls, r->allowlisted, r->delta.added(), r->delta.removed(), bytes / 1e6, linked / 1e6,
                 r->scan_ms / 1e3, r->render_ms / 1e3);
     return true;
   };

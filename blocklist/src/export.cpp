@@ -12,11 +12,16 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <optional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
@@ -25,6 +30,7 @@
 #include "smish/core/clock.hpp"
 #include "smish/core/json.hpp"
 #include "smish/core/log.hpp"
+#include "smish/storage/indicator_codec.hpp"
 
 namespace smish::blocklist {
 namespace {
@@ -34,256 +40,16 @@ using core::ErrorCode;
 using core::IndicatorKind;
 using core::make_error;
 
-// Records handed from the scan to the renderer per batch, and batches in flight: enough to keep
-// both threads busy, little enough to bound memory (a few MiB).
-constexpr std::size_t kBatchSize = 4096;
-constexpr std::size_t kMaxQueuedBatches = 8;
+// Indicators handed from the scan to a worker per batch: about half a MiB of values, and about a
+// MiB of rendered text; small enough that the workers' chunks stay in cache and memory bounded.
+constexpr std::size_t kBatchSize = 2048;
+// Worker threads when ExportOptions::workers is not set: one per core, within these bounds.
+constexpr std::size_t kMinWorkers = 2, kMaxWorkers = 4;
 // RPZ timers (RFC 1035 §3.3.13 SOA; draft-vixie-dnsop-dns-rpz §2): short TTLs so that a
 // listing or an allowlisting reaches resolvers within minutes.
 constexpr int kRpzTtlS = 300;
 constexpr int kRpzRefreshS = 300, kRpzRetryS = 60, kRpzExpireS = 604800, kRpzMinimumS = 300;
 constexpr std::string_view kFormat = "smishd-export/1";
-
-/// One indicator that reaches the files: blocked, or allowlisted (RPZ passthru, indicators.jsonl).
-struct Record {
-  core::Indicator ind;
-  bool blocked = false;
-  bool ip = false;
-};
-
-/// Renders records into the files of one serial. Runs on the render thread, then its results
-/// are read on the calling thread after join.
-class Renderer {
- public:
-  Renderer(const fs::path& dir, bool write) : dir_(dir), write_(write) {}
-
-  core::Status open() {
-    if (!write_) return {};
-    for (std::size_t i = 0; i < kFiles; ++i)
-      if (i != kRpz)
-        if (auto s = w_[i].open(dir_ / kExportFiles[i]); !s) return s;
-    w_[kNumbers].append("e164,category,status,first_seen,last_seen,distinct_reporters,score,expires\n");
-    w_[kSenderIds].append("sender_id,category,status,first_seen,last_seen,distinct_reporters,score,expires\n");
-    // STIX 2.1 §8 bundle; the identity (§4.9) is the producer every indicator refers to.
-    std::string& s = w_[kStix].buf();
-    s += "{\"type\":\"bundle\",\"id\":\"bundle--" + random_uuid() + "\",\"objects\":[\n";
-    s += "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--" + identity_id() +
-         "\",\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\",\"name\":\"smishd\","
-         "\"identity_class\":\"system\"}";
-    return {};
-  }
-
-  void consume(std::vector<Record>& batch) {
-    for (auto& r : batch) render(r);
-    if (write_)
-      for (auto& w : w_) w.flush_if_full();
-  }
-
-  static std::string identity_id() { return uuid5("identity:smishd"); }
-
-  // ---- results, read after the render thread is joined ----
-  std::vector<PublishedEntry> entries;                       ///< blocked keys, in scan order
-  std::vector<std::pair<std::string, bool>> rpz_owners;      ///< (owner, passthru)
-  std::size_t counts[5] = {};                                // by IndicatorKind
-  std::size_t allowlisted = 0;
-
-  static constexpr std::size_t kNumbers = 0, kSenderIds = 1, kDomains = 2, kHosts = 3, kUrls = 4, kJsonl = 5,
-                               kRpz = 6, kStix = 7, kFiles = 8;
-  io::FileWriter w_[kFiles];
-
-  /// A STIX indicator object; `revoked` ones carry the removal reason.
-  static void stix_object(std::string& s, IndicatorKind kind, std::string_view value, bool ip, std::int64_t created_ms,
-                          std::int64_t modified_ms, std::int64_t valid_until_ms, bool revoked,
-                          std::string_view category, double score, std::string_view status, std::string_view reason) {
-    std::string key(core::to_string(kind));
-    key += ':';
-    key += value;
-    s += ",\n{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--";
-    s += uuid5(key);
-    s += "\",\"created_by_ref\":\"identity--";
-    s += identity_id_cached();
-    s += "\",\"created\":\"";
-    append_utc(s, created_ms);
-    s += "\",\"modified\":\"";
-    append_utc(s, std::max(modified_ms, created_ms));
-    s += "\",\"indicator_types\":[\"malicious-activity\"],\"pattern\":";
-    append_json_string(s, stix_pattern(kind, value, ip));
-    s += ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\",\"valid_from\":\"";
-    append_utc(s, created_ms);
-    s += '"';
-    // §4.7: valid_until must be later than valid_from; an entry without a later expiry has none.
-    if (valid_until_ms > created_ms) {
-      s += ",\"valid_until\":\"";
-      append_utc(s, valid_until_ms);
-      s += '"';
-    }
-    s += revoked ? ",\"revoked\":true" : ",\"revoked\":false";
-    if (!category.empty()) {
-      s += ",\"labels\":[";
-      append_json_string(s, category);
-      s += ']';
-    }
-    if (score >= 0) fmt::format_to(std::back_inserter(s), ",\"confidence\":{}", static_cast<int>(score * 100 + 0.5));
-    s += ",\"x_smishd_status\":\"";
-    s += status;
-    s += '"';
-    if (!reason.empty()) {
-      s += ",\"x_smishd_removal_reason\":\"";
-      s += reason;
-      s += '"';
-    }
-    s += '}';
-  }
-
- private:
-  static const std::string& identity_id_cached() {
-    static const std::string id = identity_id();
-    return id;
-  }
-
-  static std::string random_uuid() {
-    unsigned char b[16] = {};
-    if (RAND_bytes(b, sizeof b) != 1) return uuid5("bundle:" + std::to_string(core::to_unix_ms(core::SystemClock::instance().now())));
-    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // RFC 4122 §4.4 version 4
-    b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-    return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                       b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-  }
-
-  void csv_row(std::string& s, const core::Indicator& ind) {
-    append_csv_field(s, ind.value);
-    s += ',';
-    append_csv_field(s, ind.top_category());
-    s += ',';
-    s += core::to_string(ind.status);
-    s += ',';
-    append_utc(s, ind.first_seen_ms);
-    s += ',';
-    append_utc(s, ind.last_seen_ms);
-    fmt::format_to(std::back_inserter(s), ",{},{:.3f},", ind.distinct_reporters, ind.max_score);
-    if (ind.expires_ms) append_utc(s, ind.expires_ms);
-    s += '\n';
-  }
-
-  /// Every field of the indicator but the reporter pseudonyms (they stay in smishd).
-  void jsonl_row(std::string& s, const core::Indicator& ind) {
-    s += "{\"kind\":\"";
-    s += core::to_string(ind.kind);
-    s += "\",\"value\":";
-    append_json_string(s, ind.value);
-    s += ",\"status\":\"";
-    s += core::to_string(ind.status);
-    s += "\",\"status_reason\":";
-    append_json_string(s, ind.status_reason);
-    s += ",\"status_actor\":";
-    append_json_string(s, ind.status_actor);
-    fmt::format_to(std::back_inserter(s),
-                   ",\"status_ms\":{},\"total_reports\":{},\"distinct_reporters\":{},\"first_seen_ms\":{},"
-                   "\"last_seen_ms\":{},\"expires_ms\":{},\"max_score\":{},\"category\":",
-                   ind.status_ms, ind.total_reports, ind.distinct_reporters, ind.first_seen_ms, ind.last_seen_ms,
-                   ind.expires_ms, ind.max_score);
-    append_json_string(s, ind.top_category());
-    s += ",\"categories\":{";
-    bool first = true;
-    for (const auto& [name, votes] : ind.categories) {
-      if (!first) s += ',';
-      first = false;
-      append_json_string(s, name);
-      fmt::format_to(std::back_inserter(s), ":{}", votes);
-    }
-    s += "},\"flags\":[";
-    first = true;
-    for (const auto& f : ind.flags) {
-      if (!first) s += ',';
-      first = false;
-      append_json_string(s, f);
-    }
-    s += "],\"recent_reports\":[";
-    first = true;
-    for (auto id : ind.recent_reports) {
-      if (!first) s += ',';
-      first = false;
-      fmt::format_to(std::back_inserter(s), "{}", id);
-    }
-    s += "]}\n";
-  }
-
-  void render(Record& r) {
-    const auto& ind = r.ind;
-    if (r.blocked) {
-      std::string key(core::to_string(ind.kind));
-      key += ':';
-      key += ind.value;
-      entries.push_back({std::move(key), ind.first_seen_ms, ind.expires_ms});
-      ++counts[static_cast<std::size_t>(ind.kind)];
-      if ((ind.kind == IndicatorKind::Domain || ind.kind == IndicatorKind::Host) && !r.ip) {
-        rpz_owners.emplace_back(ind.value, false);
-        if (ind.kind == IndicatorKind::Domain) rpz_owners.emplace_back("*." + ind.value, false);
-      }
-    } else {
-      ++allowlisted;
-      if ((ind.kind == IndicatorKind::Domain || ind.kind == IndicatorKind::Host) && !r.ip) {
-        rpz_owners.emplace_back(ind.value, true);
-        if (ind.kind == IndicatorKind::Domain) rpz_owners.emplace_back("*." + ind.value, true);
-      }
-    }
-    if (!write_) return;
-    jsonl_row(w_[kJsonl].buf(), ind);
-    if (!r.blocked) return;
-    switch (ind.kind) {
-      case IndicatorKind::Number: csv_row(w_[kNumbers].buf(), ind); break;
-      case IndicatorKind::SenderId: csv_row(w_[kSenderIds].buf(), ind); break;
-      case IndicatorKind::Domain: w_[kDomains].buf() += ind.value + '\n'; break;
-      case IndicatorKind::Host: w_[kHosts].buf() += ind.value + '\n'; break;
-      case IndicatorKind::Url: w_[kUrls].buf() += ind.value + '\n'; break;
-    }
-    stix_object(w_[kStix].buf(), ind.kind, ind.value, r.ip, ind.first_seen_ms,
-                std::max({ind.status_ms, ind.last_seen_ms, ind.first_seen_ms}), ind.expires_ms, false,
-                ind.top_category(), ind.max_score, core::to_string(ind.status), "");
-  }
-
-  fs::path dir_;
-  bool write_;
-};
-
-/// A bounded single-producer single-consumer queue of record batches.
-class BatchQueue {
- public:
-  /// False when the consumer has failed (the producer should stop).
-  bool push(std::vector<Record>&& batch) {
-    std::unique_lock lock(m_);
-    space_.wait(lock, [&] { return q_.size() < kMaxQueuedBatches || failed_; });
-    if (failed_) return false;
-    q_.push_back(std::move(batch));
-    ready_.notify_one();
-    return true;
-  }
-  std::optional<std::vector<Record>> pop() {
-    std::unique_lock lock(m_);
-    ready_.wait(lock, [&] { return !q_.empty() || closed_; });
-    if (q_.empty()) return std::nullopt;
-    auto b = std::move(q_.front());
-    q_.pop_front();
-    space_.notify_one();
-    return b;
-  }
-  void close() {
-    std::lock_guard lock(m_);
-    closed_ = true;
-    ready_.notify_one();
-  }
-  void fail() {
-    std::lock_guard lock(m_);
-    failed_ = true;
-    space_.notify_one();
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable ready_, space_;
-  std::deque<std::vector<Record>> q_;
-  bool closed_ = false, failed_ = false;
-};
 
 /// An exclusive advisory lock on out_dir/.lock, released on destruction.
 class DirLock {
@@ -368,31 +134,397 @@ std::optional<RemovalReason> reason_for(core::IndicatorStatus s) {
 
 bool by_key(const PublishedEntry& a, const PublishedEntry& b) { return a.key < b.key; }
 
-/// A copy of `i` without its reporter map (up to max_tracked_reporters pseudonyms, never
-/// exported): the scan copies every indicator, so the map's allocations would dominate.
-core::Indicator copy_without_reporters(const core::Indicator& i) {
-  // Update this copy when core::Indicator gains a field (the size check below trips).
-#if defined(__GLIBCXX__) && defined(__x86_64__)
-  static_assert(sizeof(core::Indicator) == 312, "core::Indicator changed: copy the new field here");
-#endif
-  core::Indicator c;
-  c.kind = i.kind;
-  c.value = i.value;
-  c.total_reports = i.total_reports;
-  c.distinct_reporters = i.distinct_reporters;
-  c.first_seen_ms = i.first_seen_ms;
-  c.last_seen_ms = i.last_seen_ms;
-  c.categories = i.categories;
-  c.max_score = i.max_score;
-  c.flags = i.flags;
-  c.status = i.status;
-  c.status_reason = i.status_reason;
-  c.status_actor = i.status_actor;
-  c.status_ms = i.status_ms;
-  c.expires_ms = i.expires_ms;
-  c.recent_reports = i.recent_reports;
-  return c;
+// The files of a serial, by index into kExportFiles.
+constexpr std::size_t kNumbers = 0, kSenderIds = 1, kDomains = 2, kHosts = 3, kUrls = 4, kJsonl = 5, kRpz = 6,
+                      kStix = 7, kFiles = 8;
+static_assert(std::size(kExportFiles) == kFiles);
+
+const std::string& identity_id() {
+  static const std::string id = uuid5("identity:smishd");
+  return id;
 }
+
+std::string random_uuid() {
+  unsigned char b[16] = {};
+  if (RAND_bytes(b, sizeof b) != 1) return uuid5("bundle:" + std::to_string(core::to_unix_ms(core::SystemClock::instance().now())));
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // RFC 4122 §4.4 version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/// A STIX indicator object; `revoked` ones carry the removal reason.
+void stix_object(std::string& s, IndicatorKind kind, std::string_view value, bool ip, std::int64_t created_ms,
+                 std::int64_t modified_ms, std::int64_t valid_until_ms, bool revoked, std::string_view category,
+                 double score, std::string_view status, std::string_view reason) {
+  // Per-thread scratch for the pattern: a million objects without an allocation each.
+  thread_local std::string pattern;
+  std::string kind_colon(core::to_string(kind));
+  kind_colon += ':';
+  s += ",\n{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--";
+  append_uuid5(s, kind_colon, value);
+  s += "\",\"created_by_ref\":\"identity--";
+  s += identity_id();
+  s += "\",\"created\":\"";
+  append_utc(s, created_ms);
+  s += "\",\"modified\":\"";
+  append_utc(s, std::max(modified_ms, created_ms));
+  s += "\",\"indicator_types\":[\"malicious-activity\"],\"pattern\":";
+  pattern.clear();
+  append_stix_pattern(pattern, kind, value, ip);
+  append_json_string(s, pattern);
+  s += ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\",\"valid_from\":\"";
+  append_utc(s, created_ms);
+  s += '"';
+  // §4.7: valid_until must be later than valid_from; an entry without a later expiry has none.
+  if (valid_until_ms > created_ms) {
+    s += ",\"valid_until\":\"";
+    append_utc(s, valid_until_ms);
+    s += '"';
+  }
+  s += revoked ? ",\"revoked\":true" : ",\"revoked\":false";
+  if (!category.empty()) {
+    s += ",\"labels\":[";
+    append_json_string(s, category);
+    s += ']';
+  }
+  if (score >= 0) fmt::format_to(std::back_inserter(s), FMT_COMPILE(",\"confidence\":{}"), static_cast<int>(score * 100 + 0.5));
+  s += ",\"x_smishd_status\":\"";
+  s += status;
+  s += '"';
+  if (!reason.empty()) {
+    s += ",\"x_smishd_removal_reason\":\"";
+    s += reason;
+    s += '"';
+  }
+  s += '}';
+}
+
+void csv_row(std::string& s, const core::Indicator& ind, std::string_view category) {
+  append_csv_field(s, ind.value);
+  s += ',';
+  append_csv_field(s, category);
+  s += ',';
+  s += core::to_string(ind.status);
+  s += ',';
+  append_utc(s, ind.first_seen_ms);
+  s += ',';
+  append_utc(s, ind.last_seen_ms);
+  fmt::format_to(std::back_inserter(s), FMT_COMPILE(",{},{:.3f},"), ind.distinct_reporters, ind.max_score);
+  if (ind.expires_ms) append_utc(s, ind.expires_ms);
+  s += '\n';
+}
+
+/// Every field of the indicator but the reporter pseudonyms (they stay in smishd).
+void jsonl_row(std::string& s, const core::Indicator& ind, std::string_view category) {
+  s += "{\"kind\":\"";
+  s += core::to_string(ind.kind);
+  s += "\",\"value\":";
+  append_json_string(s, ind.value);
+  s += ",\"status\":\"";
+  s += core::to_string(ind.status);
+  s += "\",\"status_reason\":";
+  append_json_string(s, ind.status_reason);
+  s += ",\"status_actor\":";
+  append_json_string(s, ind.status_actor);
+  fmt::format_to(std::back_inserter(s),
+                 FMT_COMPILE(",\"status_ms\":{},\"total_reports\":{},\"distinct_reporters\":{},\"first_seen_ms\":{},"
+                             "\"last_seen_ms\":{},\"expires_ms\":{},\"max_score\":{},\"category\":"),
+                 ind.status_ms, ind.total_reports, ind.distinct_reporters, ind.first_seen_ms, ind.last_seen_ms,
+                 ind.expires_ms, ind.max_score);
+  append_json_string(s, category);
+  s += ",\"categories\":{";
+  bool first = true;
+  for (const auto& [name, votes] : ind.categories) {
+    if (!first) s += ',';
+    first = false;
+    append_json_string(s, name);
+    fmt::format_to(std::back_inserter(s), FMT_COMPILE(":{}"), votes);
+  }
+  s += "},\"flags\":[";
+  first = true;
+  for (const auto& f : ind.flags) {
+    if (!first) s += ',';
+    first = false;
+    append_json_string(s, f);
+  }
+  s += "],\"recent_reports\":[";
+  first = true;
+  for (auto id : ind.recent_reports) {
+    if (!first) s += ',';
+    first = false;
+    fmt::format_to(std::back_inserter(s), FMT_COMPILE("{}"), id);
+  }
+  s += "]}\n";
+}
+
+/// The undecoded stored values of consecutive indicators, copied out of the scan (RocksDB's
+/// slices are only valid until its iterator moves on).
+struct RawBatch {
+  std::uint64_t seq = 0;            ///< position in the scan, from 0
+  std::string bytes;                ///< the values, back to back
+  std::vector<std::size_t> ends;    ///< value i is bytes[ends[i - 1], ends[i])
+};
+
+/// What one batch contributes to the serial, made by a worker and taken in scan order.
+struct Chunk {
+  std::string text[kFiles];                                  ///< rendered rows (not kRpz)
+  std::vector<PublishedEntry> entries;                       ///< blocked keys, in scan order
+  std::vector<std::pair<std::string, bool>> rpz_owners;      ///< (owner, passthru)
+  std::vector<std::pair<std::string, RemovalReason>> reasons;  ///< why previously published keys are not now
+  std::size_t counts[5] = {};                                // blocked, by IndicatorKind
+  std::size_t allowlisted = 0, scanned = 0, invalid = 0, protected_ = 0;
+  std::optional<core::Error> error;  ///< a value that does not decode: the export fails
+
+  /// Empties the chunk for reuse; its strings and vectors keep their capacity.
+  void clear() {
+    for (auto& t : text) t.clear();
+    entries.clear();
+    rpz_owners.clear();
+    reasons.clear();
+    std::fill(std::begin(counts), std::end(counts), 0);
+    allowlisted = scanned = invalid = protected_ = 0;
+    error.reset();
+  }
+};
+
+/// Decodes, evaluates, validates and renders batches. Holds only read-only state: any number of
+/// threads call render() at once.
+class BatchRenderer {
+ public:
+  BatchRenderer(const PolicyConfig& policy, std::int64_t now_ms, const std::unordered_set<std::string>& covering,
+                const std::vector<PublishedEntry>& prev_entries, bool write)
+      : policy_(policy), now_ms_(now_ms), covering_(covering), prev_entries_(prev_entries), write_(write) {}
+
+  void render(const RawBatch& batch, Chunk& out) const {
+    core::Indicator ind;  // reused: decode_indicator replaces every field, strings keep their capacity
+    std::size_t begin = 0;
+    for (const auto end : batch.ends) {
+      const std::string_view value(batch.bytes.data() + begin, end - begin);
+      begin = end;
+      if (auto s = storage::decode_indicator(value, ind); !s) {
+        out.error = s.error();
+        return;
+      }
+      ++out.scanned;
+      one(ind, out);
+    }
+  }
+
+ private:
+  void note_reason(Chunk& out, IndicatorKind kind, std::string_view value, RemovalReason r) const {
+    if (prev_entries_.empty()) return;
+    std::string key(core::to_string(kind));
+    key += ':';
+    key += value;
+    auto it = std::lower_bound(prev_entries_.begin(), prev_entries_.end(), key,
+                               [](const PublishedEntry& e, const std::string& k) { return e.key < k; });
+    if (it != prev_entries_.end() && it->key == key) out.reasons.emplace_back(std::move(key), r);
+  }
+
+  void one(core::Indicator& ind, Chunk& out) const {
+    auto norm = normalize_export_value(ind.kind, ind.value);
+    if (!norm) {
+      if (core::is_blocked(evaluate(ind, policy_, now_ms_))) {
+        ++out.invalid;
+        note_reason(out, ind.kind, ind.value, RemovalReason::Invalid);
+      }
+      return;
+    }
+    ind.value = std::move(norm->value);
+    const bool ip = norm->ip;
+    const auto status = evaluate(ind, policy_, now_ms_);
+    bool blocked = false;
+    if (core::is_blocked(status)) {
+      // Defence in depth: evaluate() refuses protected values already; a database that says
+      // otherwise (or a domain that would cover an allowlisted one) is not believed.
+      const bool host_like = ind.kind == IndicatorKind::Domain || ind.kind == IndicatorKind::Host;
+      if (is_protected(ind, policy_) || (host_like && covering_.count(ind.value))) {
+        ++out.protected_;
+        note_reason(out, ind.kind, ind.value, RemovalReason::Allowlisted);
+        return;
+      }
+      blocked = true;
+    } else {
+      if (auto r = reason_for(status)) note_reason(out, ind.kind, ind.value, *r);
+      if (status != core::IndicatorStatus::Allowlisted) return;
+    }
+    const bool host_like_name = (ind.kind == IndicatorKind::Domain || ind.kind == IndicatorKind::Host) && !ip;
+    if (blocked) {
+      std::string key(core::to_string(ind.kind));
+      key += ':';
+      key += ind.value;
+      out.entries.push_back({std::move(key), ind.first_seen_ms, ind.expires_ms});
+      ++out.counts[static_cast<std::size_t>(ind.kind)];
+    } else {
+      ++out.allowlisted;
+    }
+    if (host_like_name) {
+      out.rpz_owners.emplace_back(ind.value, !blocked);
+      if (ind.kind == IndicatorKind::Domain) out.rpz_owners.emplace_back("*." + ind.value, !blocked);
+    }
+    if (!write_) return;
+    const std::string category = ind.top_category();
+    jsonl_row(out.text[kJsonl], ind, category);
+    if (!blocked) return;
+    switch (ind.kind) {
+      case IndicatorKind::Number: csv_row(out.text[kNumbers], ind, category); break;
+      case IndicatorKind::SenderId: csv_row(out.text[kSenderIds], ind, category); break;
+      case IndicatorKind::Domain: (out.text[kDomains] += ind.value) += '\n'; break;
+      case IndicatorKind::Host: (out.text[kHosts] += ind.value) += '\n'; break;
+      case IndicatorKind::Url: (out.text[kUrls] += ind.value) += '\n'; break;
+    }
+    stix_object(out.text[kStix], ind.kind, ind.value, ip, ind.first_seen_ms,
+                std::max({ind.status_ms, ind.last_seen_ms, ind.first_seen_ms}), ind.expires_ms, false, category,
+                ind.max_score, core::to_string(ind.status), "");
+  }
+
+  const PolicyConfig& policy_;
+  const std::int64_t now_ms_;
+  const std::unordered_set<std::string>& covering_;
+  const std::vector<PublishedEntry>& prev_entries_;
+  const bool write_;
+};
+
+/// Runs BatchRenderer::render on `workers` threads (none: on the pushing thread) and hands the
+/// chunks to `take` one at a time, in the order their batches were pushed, so that the files
+/// are byte for byte those of a sequential run. Whichever worker finishes the next chunk in
+/// order takes it (and any that follow it and are done): no thread waits for a writer.
+/// Memory is bounded: at most kMaxInFlight batches are pushed but not yet taken.
+class Pipeline {
+ public:
+  /// `take` returns false to stop the export (push() then returns false).
+  Pipeline(const BatchRenderer& renderer, std::function<bool(Chunk&)> take, std::size_t workers)
+      : renderer_(renderer), take_(std::move(take)) {
+    for (std::size_t i = 0; i < workers; ++i) {
+      try {
+        threads_.emplace_back([this] { work(); });
+      } catch (const std::system_error&) {
+        break;  // fewer threads than asked (none: render inline)
+      }
+    }
+  }
+  ~Pipeline() { finish(); }
+
+  /// Queues (or, without workers, renders and takes) one batch. False once the export failed.
+  bool push(RawBatch&& batch) {
+    if (threads_.empty()) {
+      if (failed_) return false;
+      Chunk& c = inline_chunk_;
+      c.clear();
+      try {
+        renderer_.render(batch, c);
+        if (!take_(c)) failed_ = true;
+      } catch (const std::exception& ex) {  // allocation failure
+        error_ = ex.what();
+        failed_ = true;
+      }
+      return !failed_;
+    }
+    std::unique_lock lock(m_);
+    space_.wait(lock, [&] { return in_flight_ < kMaxInFlight || failed_; });
+    if (failed_) return false;
+    ++in_flight_;
+    todo_.push_back(std::move(batch));
+    work_.notify_one();
+    return true;
+  }
+
+  /// Waits for every pushed batch to be taken (or for the workers to stop after a failure).
+  void finish() {
+    {
+      std::lock_guard lock(m_);
+      closed_ = true;
+      work_.notify_all();
+    }
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  /// An exception a worker or `take` threw (allocation failure), "" when none.
+  const std::string& error() const { return error_; }
+
+ private:
+  // Batches between push() and take: a few per worker keep every thread busy while one chunk
+  // waits for its predecessor; each holds about a MiB of rendered text.
+  static constexpr std::size_t kMaxInFlight = 16;
+
+  void work() {
+    for (;;) {
+      RawBatch batch;
+      {
+        std::unique_lock lock(m_);
+        work_.wait(lock, [&] { return !todo_.empty() || closed_ || failed_; });
+        if (failed_ || todo_.empty()) return;
+        batch = std::move(todo_.front());
+        todo_.pop_front();
+      }
+      Chunk chunk;
+      {
+        std::lock_guard lock(m_);
+        if (!spare_.empty()) {
+          chunk = std::move(spare_.back());
+          spare_.pop_back();
+        }
+      }
+      std::string error;
+      try {
+        renderer_.render(batch, chunk);
+      } catch (const std::exception& ex) {
+        error = ex.what();
+      }
+      std::unique_lock lock(m_);
+      if (!error.empty()) {
+        fail(error);
+        return;
+      }
+      done_.emplace(batch.seq, std::move(chunk));
+      if (taking_) continue;  // the thread taking chunks in order will find this one
+      taking_ = true;
+      while (!failed_ && !done_.empty() && done_.begin()->first == next_) {
+        auto node = done_.extract(done_.begin());
+        lock.unlock();
+        bool ok = false;
+        try {
+          ok = take_(node.mapped());
+        } catch (const std::exception& ex) {
+          error = ex.what();
+        }
+        // The chunk's buffers serve a later batch: no allocation (and page faults) per batch.
+        node.mapped().clear();
+        lock.lock();
+        spare_.push_back(std::move(node.mapped()));
+        ++next_;
+        --in_flight_;
+        space_.notify_one();
+        if (!ok) fail(error);
+      }
+      taking_ = false;
+    }
+  }
+
+  void fail(const std::string& error) {  // with m_ held
+    if (error_.empty()) error_ = error;
+    failed_ = true;
+    done_.clear();
+    work_.notify_all();
+    space_.notify_all();
+  }
+
+  const BatchRenderer& renderer_;
+  std::function<bool(Chunk&)> take_;
+  std::vector<std::thread> threads_;
+  std::mutex m_;
+  std::condition_variable work_, space_;
+  std::deque<RawBatch> todo_;
+  std::map<std::uint64_t, Chunk> done_;
+  std::vector<Chunk> spare_;  // taken chunks, cleared, for the workers to fill again
+  Chunk inline_chunk_;        // the one chunk without workers
+  std::uint64_t next_ = 0;
+  std::size_t in_flight_ = 0;
+  bool closed_ = false, failed_ = false, taking_ = false;
+  std::string error_;
+};
 
 }  // namespace
 
@@ -487,99 +619,150 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
   result.previous_serial = prev->serial;
-  Renderer renderer(tmp, write);
-  if (auto s = renderer.open(); !s) return failed(s.error());
+  // ---- the files: headers now, rows as the workers render them ----
+  io::FileWriter w[kFiles];
+  if (write) {
+    for (std::size_t i = 0; i < kFiles; ++i)
+      if (i != kRpz)
+        if (auto s = w[i].open(tmp / kExportFiles[i]); !s) return failed(s.error());
+    w[kNumbers].append("e164,category,status,first_seen,last_seen,distinct_reporters,score,expires\n");
+    w[kSenderIds].append("sender_id,category,status,first_seen,last_seen,distinct_reporters,score,expires\n");
+    // STIX 2.1 §8 bundle; the identity (§4.9) is the producer every indicator refers to.
+    std::string& s = w[kStix].buf();
+    s += "{\"type\":\"bundle\",\"id\":\"bundle--" + random_uuid() + "\",\"objects\":[\n";
+    s += "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--" + identity_id() +
+         "\",\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\",\"name\":\"smishd\","
+         "\"identity_class\":\"system\"}";
+  }
+  // The disk writes start as the files grow (the final fsyncs then wait for the tail only) once
+  // the export is known to publish something new: at once when there is no current serial, else
+  // as soon as a blocked entry differs from the current serial's at its position. Until then the
+  // files stay in the page cache, so that an export that turns out unchanged is dropped without
+  // having written to the disk. This is only a guess for speed: publishing decides on the hashes.
+  bool streaming = false;
+  auto start_writeback = [&] {
+    if (streaming || !write) return;
+    streaming = true;
+    for (std::size_t i = 0; i < kFiles; ++i)
+      if (i != kRpz) w[i].start_writeback();
+  };
+  if (prev->serial == 0) start_writeback();
 
-  // ---- the scan (this thread) feeds the renderer (a worker thread) ----
+  // ---- the scan (this thread) hands undecoded values to workers; chunks are taken in order ----
   const auto covering = covering_names(protected_domains(policy_));  // allowlisted and brand domains
   const auto& prev_entries = prev->entries;
   std::unordered_map<std::string, RemovalReason> reasons;  // previously published keys not published now
-  auto note_reason = [&](IndicatorKind kind, std::string_view value, RemovalReason r) {
-    if (prev_entries.empty()) return;
-    std::string key(core::to_string(kind));
-    key += ':';
-    key += value;
-    auto it = std::lower_bound(prev_entries.begin(), prev_entries.end(), key,
-                               [](const PublishedEntry& e, const std::string& k) { return e.key < k; });
-    if (it != prev_entries.end() && it->key == key) reasons[key] = r;
-  };
-  BatchQueue queue;
-  std::string render_error;
-  auto render_loop = [&] {
-    try {
-      while (auto batch = queue.pop()) renderer.consume(*batch);
-    } catch (const std::exception& ex) {  // allocation failure: the thread boundary catches it
-      render_error = ex.what();
-      queue.fail();
-      while (queue.pop()) {
-      }
+  std::vector<PublishedEntry> entries;                     // blocked, in scan order
+  std::vector<std::pair<std::string, bool>> owners;        // RPZ (owner, passthru)
+  std::size_t counts[5] = {};                              // blocked, by IndicatorKind
+  std::size_t allowlisted = 0;
+  std::size_t matched = 0;  // entries equal to the current serial's, in order, so far
+  std::optional<core::Error> decode_error;
+  auto take = [&](Chunk& c) -> bool {
+    if (c.error) {
+      decode_error = std::move(c.error);
+      return false;
     }
+    result.scanned += c.scanned;
+    result.invalid_skipped += c.invalid;
+    result.protected_skipped += c.protected_;
+    allowlisted += c.allowlisted;
+    for (std::size_t k = 0; k < 5; ++k) counts[k] += c.counts[k];
+    for (auto& [key, r] : c.reasons) reasons.insert_or_assign(std::move(key), r);
+    for (auto& e : c.entries) {
+      if (!streaming) {
+        const bool same = matched < prev_entries.size() && prev_entries[matched].key == e.key &&
+                          prev_entries[matched].first_seen_ms == e.first_seen_ms &&
+                          prev_entries[matched].expires_ms == e.expires_ms;
+        if (same) ++matched;
+        else start_writeback();
+      }
+      entries.push_back(std::move(e));
+    }
+    owners.insert(owners.end(), std::make_move_iterator(c.rpz_owners.begin()),
+                  std::make_move_iterator(c.rpz_owners.end()));
+    if (write)
+      for (std::size_t i = 0; i < kFiles; ++i)
+        if (!c.text[i].empty()) w[i].append(c.text[i]);
+    return true;
   };
-  std::thread worker;
-  bool threaded = true;
-  try {
-    worker = std::thread(render_loop);
-  } catch (const std::system_error&) {
-    threaded = false;  // no thread to be had: render inline
-  }
-  std::vector<Record> batch;
-  batch.reserve(kBatchSize);
+  const BatchRenderer renderer(policy_, now_ms, covering, prev_entries, write);
+  const std::size_t workers =
+      options.workers ? *options.workers
+                      : std::clamp<std::size_t>(std::thread::hardware_concurrency(), kMinWorkers, kMaxWorkers);
+  const std::size_t batch_size = options.batch_size > 0 ? options.batch_size : kBatchSize;
+  Pipeline pipeline(renderer, take, workers);
+  RawBatch batch;
+  std::uint64_t next_seq = 0;
   bool stopped = false;
   auto flush_batch = [&] {
-    if (batch.empty()) return;
-    if (threaded) {
-      if (!queue.push(std::move(batch))) stopped = true;
-    } else {
-      renderer.consume(batch);
-    }
-    batch.clear();
-    batch.reserve(kBatchSize);
+    if (batch.ends.empty()) return;
+    batch.seq = next_seq++;
+    const std::size_t bytes = batch.bytes.size();
+    if (!pipeline.push(std::move(batch))) stopped = true;
+    batch = RawBatch{};
+    batch.bytes.reserve(bytes + bytes / 4);
+    batch.ends.reserve(batch_size);
   };
-  auto scan = store.scan_indicators([&](const core::Indicator& stored) {
-    ++result.scanned;
-    Record rec{copy_without_reporters(stored), false, false};
-    auto& ind = rec.ind;
-    auto norm = normalize_export_value(ind.kind, ind.value);
-    if (!norm) {
-      if (core::is_blocked(evaluate_with(ind, stored.reporters, policy_, now_ms))) {
-        ++result.invalid_skipped;
-        note_reason(ind.kind, ind.value, RemovalReason::Invalid);
-      }
-      return true;
-    }
-    ind.value = std::move(norm->value);
-    rec.ip = norm->ip;
-    const auto status = evaluate_with(ind, stored.reporters, policy_, now_ms);
-    if (core::is_blocked(status)) {
-      // Defence in depth: evaluate() refuses protected values already; a database that says
-      // otherwise (or a domain that would cover an allowlisted one) is not believed.
-      const bool host_like = ind.kind == IndicatorKind::Domain || ind.kind == IndicatorKind::Host;
-      if (is_protected(ind, policy_) || (host_like && covering.count(ind.value))) {
-        ++result.protected_skipped;
-        note_reason(ind.kind, ind.value, RemovalReason::Allowlisted);
-        return true;
-      }
-      rec.blocked = true;
-    } else {
-      if (auto r = reason_for(status)) note_reason(ind.kind, ind.value, *r);
-      if (status != core::IndicatorStatus::Allowlisted) return true;
-    }
-    batch.push_back(std::move(rec));
-    if (batch.size() >= kBatchSize) flush_batch();
+  auto scan = store.scan_indicator_values([&](std::string_view, std::string_view value) {
+    batch.bytes.append(value);
+    batch.ends.push_back(batch.bytes.size());
+    if (batch.ends.size() >= batch_size) flush_batch();
     return !stopped;
   });
-  flush_batch();
+  if (!stopped) flush_batch();
   result.scan_ms = ms_since_t0();
-  if (threaded) {
-    queue.close();
-    worker.join();
-  }
+  pipeline.finish();
   result.render_ms = ms_since_t0();
-  if (!render_error.empty()) return failed(make_error(ErrorCode::Internal, "export rendering: " + render_error));
+  if (!pipeline.error().empty()) return failed(make_error(ErrorCode::Internal, "export rendering: " + pipeline.error()));
   if (!scan) return failed(scan.error());
+  if (decode_error) return failed(*decode_error);
+
+  // ---- RPZ: blocks and passthrus, one action per owner name, passthru winning; on a helper
+  // thread while this one computes the delta (both sort hundreds of thousands of strings) ----
+  std::string rpz_body;
+  auto rpz_job = [&] {
+    for (const auto& a : protected_domains(policy_)) {
+      if (auto n = normalize_export_value(IndicatorKind::Domain, a); n && !n->ip) {
+        owners.emplace_back(n->value, true);
+        owners.emplace_back("*." + n->value, true);
+      }
+    }
+    std::sort(owners.begin(), owners.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second > b.second;
+    });
+    owners.erase(std::unique(owners.begin(), owners.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+                 owners.end());
+    rpz_body.reserve(owners.size() * 40);
+    for (const auto& [owner, passthru] : owners) {
+      if (!fits_dns_name(owner, config_.rpz_zone)) continue;
+      rpz_body += owner;
+      rpz_body += passthru ? " CNAME rpz-passthru.\n" : " CNAME .\n";  // RPZ: passthru, or NXDOMAIN
+    }
+  };
+  struct Helper {  // joined on every way out of run(), before what it writes to goes
+    std::thread thread;
+    std::string error;
+    void join() {
+      if (thread.joinable()) thread.join();
+    }
+    ~Helper() { join(); }
+  } rpz_helper;
+  if (write) {
+    try {
+      rpz_helper.thread = std::thread([&] {
+        try {
+          rpz_job();
+        } catch (const std::exception& ex) {  // allocation failure: reported on this thread
+          rpz_helper.error = ex.what();
+        }
+      });
+    } catch (const std::system_error&) {
+      rpz_job();  // no thread to be had: inline
+    }
+  }
 
   // ---- the delta against the current serial ----
-  auto& entries = renderer.entries;
   if (!std::is_sorted(entries.begin(), entries.end(), by_key)) std::sort(entries.begin(), entries.end(), by_key);
   // Two stored spellings of one value (a hostile or legacy database) publish once.
   entries.erase(std::unique(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.key == b.key; }),
@@ -591,12 +774,12 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
   });
   result.delta.from_serial = prev->serial;
   result.delta.to_serial = serial;
-  result.numbers = renderer.counts[static_cast<std::size_t>(IndicatorKind::Number)];
-  result.sender_ids = renderer.counts[static_cast<std::size_t>(IndicatorKind::SenderId)];
-  result.domains = renderer.counts[static_cast<std::size_t>(IndicatorKind::Domain)];
-  result.hosts = renderer.counts[static_cast<std::size_t>(IndicatorKind::Host)];
-  result.urls = renderer.counts[static_cast<std::size_t>(IndicatorKind::Url)];
-  result.allowlisted = renderer.allowlisted;
+  result.numbers = counts[static_cast<std::size_t>(IndicatorKind::Number)];
+  result.sender_ids = counts[static_cast<std::size_t>(IndicatorKind::SenderId)];
+  result.domains = counts[static_cast<std::size_t>(IndicatorKind::Domain)];
+  result.hosts = counts[static_cast<std::size_t>(IndicatorKind::Host)];
+  result.urls = counts[static_cast<std::size_t>(IndicatorKind::Url)];
+  result.allowlisted = allowlisted;
 
   // ---- the circuit breaker ----
   const std::size_t before = prev_entries.size(), after = entries.size(), changed = result.delta.entries.size();
@@ -621,34 +804,15 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     return result;
   }
 
-  // ---- RPZ: blocks and passthrus, one action per owner name, passthru winning ----
-  auto& owners = renderer.rpz_owners;
-  for (const auto& a : protected_domains(policy_)) {
-    if (auto n = normalize_export_value(IndicatorKind::Domain, a); n && !n->ip) {
-      owners.emplace_back(n->value, true);
-      owners.emplace_back("*." + n->value, true);
-    }
-  }
-  std::sort(owners.begin(), owners.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second > b.second;
-  });
-  owners.erase(std::unique(owners.begin(), owners.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
-               owners.end());
-  std::string rpz_body;
-  rpz_body.reserve(owners.size() * 40);
-  for (const auto& [owner, passthru] : owners) {
-    if (!fits_dns_name(owner, config_.rpz_zone)) continue;
-    rpz_body += owner;
-    rpz_body += passthru ? " CNAME rpz-passthru.\n" : " CNAME .\n";  // RPZ: passthru, or NXDOMAIN
-  }
+  // ---- RPZ: the owners, sorted meanwhile on the helper thread ----
+  rpz_helper.join();
+  if (!rpz_helper.error.empty()) return failed(make_error(ErrorCode::Internal, "export RPZ: " + rpz_helper.error));
   const std::string entries_text = render_entries(entries);
   // The consumers' view of the content: what the blocked and allowlisted sets and the numbers'
   // details are. Timestamps of the run itself are left out so an idle system makes no new serial.
-  for (std::size_t i = 0; i < Renderer::kRpz; ++i)
-    if (i != Renderer::kJsonl)
-      if (auto s = renderer.w_[i].finish(); !s) return failed(s.error());
+  for (std::size_t i = 0; i < kJsonl; ++i) w[i].seal();
   std::string content;
-  for (std::size_t i = 0; i < Renderer::kJsonl; ++i) content += renderer.w_[i].sha256();
+  for (std::size_t i = 0; i < kJsonl; ++i) content += w[i].sha256();
   content += io::sha256_hex(entries_text);
   content += io::sha256_hex(rpz_body);
   const std::string content_sha256 = io::sha256_hex(content);
@@ -657,6 +821,29 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     result.outcome = ExportOutcome::Unchanged;
     result.serial = prev->serial;
     return result;
+  }
+
+  // ---- a new serial: files equal to the current serial's are hard links to them, the others
+  // go to the disk now (if they are not on their way yet) while the rest is prepared ----
+  w[kJsonl].seal();  // complete: no rows follow the scan
+  bool linked[kFiles] = {};
+  if (prev->serial > 0 && prev->manifest.contains("files") && prev->manifest["files"].is_object()) {
+    const auto prev_dir = out / "serials" / std::to_string(prev->serial);
+    for (std::size_t i = 0; i <= kJsonl; ++i) {
+      const auto& files = prev->manifest["files"];
+      const auto it = files.find(kExportFiles[i]);
+      if (it == files.end() || !it->is_object() || it->value("sha256", "") != w[i].sha256() ||
+          it->value("bytes", std::uint64_t{0}) != w[i].bytes())
+        continue;
+      // The current serial's file is immutable and durable: a link to it replaces the new copy
+      // (which then needs no writeback); when no link can be made, the copy is written.
+      if (io::link_over(prev_dir / kExportFiles[i], w[i].bytes(), tmp / kExportFiles[i])) linked[i] = true;
+    }
+  }
+  if (!streaming) {
+    streaming = true;
+    for (std::size_t i = 0; i < kFiles; ++i)
+      if (i != kRpz && !linked[i]) w[i].start_writeback();
   }
 
   // ---- deltas from every kept serial: the new step composed onto the previous serial's deltas ----
@@ -686,7 +873,7 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
 
   // ---- STIX: revocations since the oldest kept serial close the bundle ----
   {
-    std::string& s = renderer.w_[Renderer::kStix].buf();
+    std::string& s = w[kStix].buf();
     if (!deltas.empty()) {
       for (const auto& e : deltas.front().entries) {
         if (e.added) continue;
@@ -694,27 +881,33 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
         const auto kind = core::parse_indicator_kind(kind_name);
         if (!kind) continue;
         auto ev = normalize_export_value(*kind, value);
-        Renderer::stix_object(s, *kind, value, ev && ev->ip, e.first_seen_ms, now_ms, 0, true, "", -1.0, "revoked",
-                              to_string(e.reason));
-        renderer.w_[Renderer::kStix].flush_if_full();
+        stix_object(s, *kind, value, ev && ev->ip, e.first_seen_ms, now_ms, 0, true, "", -1.0, "revoked",
+                    to_string(e.reason));
+        w[kStix].flush_if_full();
       }
     }
     s += "\n]}\n";
   }
   {
-    auto& w = renderer.w_[Renderer::kRpz];
-    if (auto s = w.open(tmp / "rpz.zone"); !s) return failed(s.error());
+    auto& rpz = w[kRpz];
+    if (auto s = rpz.open(tmp / "rpz.zone"); !s) return failed(s.error());
     // RFC 1035 §5 master file; SOA serial = the export serial (RFC 1982 arithmetic, 32 bits).
-    w.append(fmt::format("; smishd response policy zone, export serial {}, generated {}\n"
-                         "$ORIGIN {}.\n$TTL {}\n"
-                         "@ IN SOA localhost. hostmaster.localhost. ( {} {} {} {} {} )\n"
-                         "@ IN NS localhost.\n",
-                         serial, core::format_utc(now_ms), config_.rpz_zone, kRpzTtlS, serial & 0xFFFFFFFFu,
-                         kRpzRefreshS, kRpzRetryS, kRpzExpireS, kRpzMinimumS));
-    w.append(rpz_body);
+    rpz.append(fmt::format("; smishd response policy zone, export serial {}, generated {}\n"
+                       "$ORIGIN {}.\n$TTL {}\n"
+                       "@ IN SOA localhost. hostmaster.localhost. ( {} {} {} {} {} )\n"
+                       "@ IN NS localhost.\n",
+                       serial, core::format_utc(now_ms), config_.rpz_zone, kRpzTtlS, serial & 0xFFFFFFFFu,
+                       kRpzRefreshS, kRpzRetryS, kRpzExpireS, kRpzMinimumS));
+    rpz.append(rpz_body);
   }
-  for (std::size_t i : {Renderer::kJsonl, Renderer::kRpz, Renderer::kStix})
-    if (auto s = renderer.w_[i].finish(); !s) return failed(s.error());
+  w[kRpz].start_writeback();
+  for (std::size_t i = 0; i < kFiles; ++i) {
+    if (linked[i]) {
+      w[i].abandon();
+      continue;
+    }
+    if (auto s = w[i].finish(); !s) return failed(s.error());
+  }
   if (auto s = io::write_new_file(tmp / "entries.tsv", entries_text); !s) return failed(s.error());
 
   // ---- the manifest ----
@@ -741,9 +934,8 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
                         {"withheld_invalid", result.invalid_skipped}}},
                       {"files", core::Json::object()},
                       {"deltas", core::Json::array()}};
-  for (std::size_t i = 0; i < Renderer::kFiles; ++i) {
-    const auto& w = renderer.w_[i];
-    manifest["files"][kExportFiles[i]] = {{"entries", file_entries[i]}, {"bytes", w.bytes()}, {"sha256", w.sha256()}};
+  for (std::size_t i = 0; i < kFiles; ++i) {
+    manifest["files"][kExportFiles[i]] = {{"entries", file_entries[i]}, {"bytes", w[i].bytes()}, {"sha256", w[i].sha256()}};
     result.files.push_back((out / "serials" / std::to_string(serial) / kExportFiles[i]).string());
   }
   for (const auto& d : deltas) {

@@ -2,6 +2,7 @@
 #include "file_io.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -77,15 +78,28 @@ core::Status FileWriter::open(const std::filesystem::path& path, bool enabled) {
 }
 
 void FileWriter::flush() {
-  if (!enabled_ || !error_.empty()) {
-    buf_.clear();
+  emit(buf_);
+  buf_.clear();
+}
+
+void FileWriter::append(std::string_view s) {
+  if (s.size() < kFlushAt / 4) {
+    buf_.append(s);
+    flush_if_full();
     return;
   }
-  hash_->update(buf_);
-  bytes_ += buf_.size();
+  // A large piece goes to the file as it is, after what is buffered: no copy into the buffer.
+  flush();
+  emit(s);
+}
+
+void FileWriter::emit(std::string_view data) {
+  if (!enabled_ || !error_.empty() || data.empty()) return;
+  hash_->update(data);
+  bytes_ += data.size();
   std::size_t off = 0;
-  while (off < buf_.size()) {
-    const ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       error_ = "write " + path_.string() + ": " + errno_text();
@@ -93,18 +107,67 @@ void FileWriter::flush() {
     }
     off += static_cast<std::size_t>(n);
   }
-  buf_.clear();
+  if (streaming_ && error_.empty()) write_back(bytes_);
+}
+
+void FileWriter::start_writeback() {
+  if (streaming_ || !enabled_) return;
+  streaming_ = true;
+  if (error_.empty()) write_back(bytes_);
+}
+
+void FileWriter::write_back(std::uint64_t end) {
+  // sync_file_range(2) starts writeback of a range without waiting; the wait on the range
+  // kWritebackLag behind keeps the dirty data bounded. Both are only hints for speed: fsync in
+  // finish() is what makes the file durable, so their errors are left to it.
+  if (end > kicked_) {
+    ::sync_file_range(fd_, static_cast<off64_t>(kicked_), static_cast<off64_t>(end - kicked_), SYNC_FILE_RANGE_WRITE);
+    kicked_ = end;
+  }
+  if (end > waited_ + kWritebackLag) {
+    const std::uint64_t upto = end - kWritebackLag;
+    ::sync_file_range(fd_, static_cast<off64_t>(waited_), static_cast<off64_t>(upto - waited_),
+                      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+    waited_ = upto;
+  }
+}
+
+void FileWriter::seal() {
+  if (sealed_) return;
+  flush();
+  sha256_ = hash_->finish();
+  sealed_ = true;
 }
 
 core::Status FileWriter::finish() {
-  flush();
-  sha256_ = hash_->finish();
+  seal();
   if (!enabled_) return {};
   if (error_.empty() && ::fsync(fd_) != 0) error_ = "fsync " + path_.string() + ": " + errno_text();
   if (::close(fd_) != 0 && error_.empty()) error_ = "close " + path_.string() + ": " + errno_text();
   fd_ = -1;
   if (!error_.empty()) return make_error(ErrorCode::IoError, error_);
   return {};
+}
+
+void FileWriter::abandon() {
+  seal();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool link_over(const std::filesystem::path& existing, std::uint64_t bytes, const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(existing.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != bytes)
+    return false;
+  auto tmp = path;
+  tmp += ".link";
+  ::unlink(tmp.c_str());
+  if (::link(existing.c_str(), tmp.c_str()) != 0) return false;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  return true;
 }
 
 core::Status write_new_file(const std::filesystem::path& path, std::string_view content) {

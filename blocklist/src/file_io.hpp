@@ -45,15 +45,23 @@ class FileWriter {
   core::Status open(const std::filesystem::path& path, bool enabled = true);
   /// The buffer to append to; call flush_if_full() after appending.
   std::string& buf() { return buf_; }
-  void append(std::string_view s) {
-    buf_.append(s);
-    flush_if_full();
-  }
+  /// Appends `s`; a large `s` is written directly (after what is buffered), without a copy.
+  void append(std::string_view s);
   void flush_if_full() {
     if (buf_.size() >= kFlushAt) flush();
   }
-  /// Flushes, fsyncs and closes; then sha256() and bytes() are final.
+  /// From now on, starts the disk writes of what is written as it goes (sync_file_range(2)),
+  /// beginning with what is already written, and keeps at most kWritebackLag bytes in flight, so
+  /// that writeback overlaps rendering and finish()'s fsync only waits for the tail. Without it
+  /// the data stays in the page cache until finish() (cheap when the file is then discarded).
+  void start_writeback();
+  /// Flushes what is buffered; then sha256() and bytes() are final and nothing more may be
+  /// appended. The file is neither fsynced nor closed.
+  void seal();
+  /// seal(), then fsyncs and closes the file.
   core::Status finish();
+  /// Closes the file without fsync: its name was taken over (link_over) or it is discarded.
+  void abandon();
   const std::string& sha256() const { return sha256_; }
   std::uint64_t bytes() const { return bytes_; }
   const std::filesystem::path& path() const { return path_; }
@@ -61,9 +69,18 @@ class FileWriter {
  private:
   // One write(2) per MiB: few system calls, a bounded buffer per format.
   static constexpr std::size_t kFlushAt = 1 << 20;
+  // Bytes whose writeback may still be running before the writer waits for the oldest: enough to
+  // keep the disk queue full, few enough that the page cache never throttles the process.
+  static constexpr std::uint64_t kWritebackLag = 16u << 20;
   void flush();
+  void emit(std::string_view data);  // hash and write
+  void write_back(std::uint64_t end);
 
   std::filesystem::path path_;
+  bool streaming_ = false;
+  std::uint64_t kicked_ = 0;   // writeback started for [0, kicked_)
+  std::uint64_t waited_ = 0;   // writeback waited for on [0, waited_)
+  bool sealed_ = false;
   int fd_ = -1;
   bool enabled_ = false;
   std::string buf_;
@@ -75,6 +92,10 @@ class FileWriter {
 
 /// Writes `content` to a new file `path` and fsyncs it.
 core::Status write_new_file(const std::filesystem::path& path, std::string_view content);
+/// Makes `path` a hard link to `existing` (replacing what `path` names, atomically), provided
+/// `existing` is a regular file (not a symlink) of `bytes` octets. False, and `path` untouched,
+/// otherwise. The export links files equal to the current serial's instead of writing them again.
+bool link_over(const std::filesystem::path& existing, std::uint64_t bytes, const std::filesystem::path& path);
 /// fsync of a directory (makes renames and creations in it durable).
 core::Status fsync_dir(const std::filesystem::path& dir);
 /// Whole file; nullopt when it cannot be read.

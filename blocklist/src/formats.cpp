@@ -218,6 +218,12 @@ void append_csv_field(std::string& out, std::string_view v) {
 }
 
 std::string stix_pattern(core::IndicatorKind kind, std::string_view value, bool ip) {
+  std::string out;
+  append_stix_pattern(out, kind, value, ip);
+  return out;
+}
+
+void append_stix_pattern(std::string& out, core::IndicatorKind kind, std::string_view value, bool ip) {
   using K = core::IndicatorKind;
   std::string_view object = "domain-name";
   switch (kind) {
@@ -227,7 +233,7 @@ std::string stix_pattern(core::IndicatorKind kind, std::string_view value, bool 
     case K::Domain:
     case K::Host: object = ip ? "ipv4-addr" : "domain-name"; break;
   }
-  std::string out = "[";
+  out += '[';
   out += object;
   out += ":value = '";
   for (char c : value) {
@@ -235,10 +241,16 @@ std::string stix_pattern(core::IndicatorKind kind, std::string_view value, bool 
     out += c;
   }
   out += "']";
-  return out;
 }
 
 std::string uuid5(std::string_view name) {
+  std::string out;
+  out.reserve(36);
+  append_uuid5(out, {}, name);
+  return out;
+}
+
+void append_uuid5(std::string& out, std::string_view prefix, std::string_view name) {
   // smishd's namespace for name-based ids (a fixed random UUID, RFC 4122 §4.3 step 1).
   static constexpr std::array<unsigned char, 16> kNamespace = {0x6f, 0x1c, 0x0b, 0x3e, 0x5d, 0x2a, 0x4b, 0x7e,
                                                                0x9a, 0x41, 0x2c, 0x8d, 0x3e, 0x5f, 0x7a, 0x10};
@@ -248,20 +260,21 @@ std::string uuid5(std::string_view name) {
   unsigned int len = 0;
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha1(), nullptr) != 1 ||
       EVP_DigestUpdate(ctx.get(), kNamespace.data(), kNamespace.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), prefix.data(), prefix.size()) != 1 ||
       EVP_DigestUpdate(ctx.get(), name.data(), name.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), md.data(), &len) != 1 ||
       len < 16)
     md.fill(0);  // OpenSSL out of memory: a nil-derived id is still well-formed
   md[6] = static_cast<unsigned char>((md[6] & 0x0F) | 0x50);  // version 5
   md[8] = static_cast<unsigned char>((md[8] & 0x3F) | 0x80);  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  char text[36];
+  std::size_t n = 0;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xF];
+    if (i == 4 || i == 6 || i == 8 || i == 10) text[n++] = '-';
+    text[n++] = kHex[md[i] >> 4];
+    text[n++] = kHex[md[i] & 0xF];
   }
-  return out;
+  out.append(text, sizeof text);
 }
 
 void append_utc(std::string& out, std::int64_t unix_ms) {

@@ -31,6 +31,8 @@ constexpr const char* kCfInbox = "inbox";          // BE64 received_ms + fingerp
 constexpr const char* kCfParts = "parts";          // group key + 0x00 + seq -> segment (concatenation parts)
 constexpr const char* kCfReports = "reports";      // BE64 report id -> report
 constexpr const char* kCfIndicators = "indicators";  // kind + ':' + value -> indicator
+// Readahead of the full indicator scan (the export): a few table files' worth of blocks per read.
+constexpr std::size_t kScanReadaheadBytes = 4u << 20;
 constexpr const char* kCfOutbox = "outbox";        // outbox key -> reply (number sealed)
 constexpr const char* kCfConversations = "conversations";  // reporter pseudonym -> pending two-step report
 constexpr const char* kCfCounters = "counters";    // name -> BE64 value (reply caps per reporter and day)
@@ -476,7 +478,13 @@ class RocksStore final : public Store {
   }
 
   core::Status scan_indicator_values(const std::function<bool(std::string_view, std::string_view)>& fn) override {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfIndicators]));
+    // A whole-family scan reads every table block once, in order: large reads (fewer system
+    // calls than the adaptive readahead's small first ones) that bypass the block cache (they
+    // would only evict what the point lookups of the ack path need, and cost a lock each).
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = kScanReadaheadBytes;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kCfIndicators]));
     for (it->SeekToFirst(); it->Valid(); it->Next())
       if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
     if (!it->status().ok()) return io_error(it->status(), "indicator scan");

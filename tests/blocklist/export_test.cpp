@@ -7,7 +7,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -93,6 +96,52 @@ bool has_line(const std::string& text, const std::string& line) {
     if (l == line) return true;
   return false;
 }
+
+/// The real store, with the stored value of one indicator cut short as the export scans it: a
+/// damaged database, which the Store API cannot write on purpose.
+class TruncatingStore final : public storage::Store {
+ public:
+  TruncatingStore(storage::Store& real, std::string key) : real_(real), key_(std::move(key)) {}
+  core::Result<std::vector<bool>> store_inbound(std::span<const storage::InboxEntry> e, std::int64_t now) override {
+    return real_.store_inbound(e, now);
+  }
+  core::Result<std::vector<storage::InboxEntry>> pending_singles(std::size_t limit) override {
+    return real_.pending_singles(limit);
+  }
+  core::Result<std::vector<storage::InboxEntry>> group_parts(const storage::InboxEntry& p) override {
+    return real_.group_parts(p);
+  }
+  core::Result<std::vector<storage::InboxEntry>> pending_groups() override { return real_.pending_groups(); }
+  core::Result<std::optional<core::Indicator>> get_indicator(IndicatorKind k, const std::string& v) override {
+    return real_.get_indicator(k, v);
+  }
+  core::Status commit(const storage::Commit& c) override { return real_.commit(c); }
+  std::uint64_t next_report_id() override { return real_.next_report_id(); }
+  core::Result<std::vector<storage::OutboxEntry>> outbox() override { return real_.outbox(); }
+  core::Result<std::optional<storage::Conversation>> get_conversation(const std::string& r) override {
+    return real_.get_conversation(r);
+  }
+  core::Result<std::int64_t> get_counter(const std::string& n) override { return real_.get_counter(n); }
+  core::Result<std::optional<std::uint64_t>> get_sent(const std::string& m) override { return real_.get_sent(m); }
+  core::Result<std::optional<core::Report>> get_report(std::uint64_t id) override { return real_.get_report(id); }
+  core::Status scan_reports(const std::function<bool(const core::Report&)>& fn) override {
+    return real_.scan_reports(fn);
+  }
+  core::Status scan_indicators(const std::function<bool(const core::Indicator&)>& fn) override {
+    return real_.scan_indicators(fn);
+  }
+  core::Status scan_indicator_values(const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    return real_.scan_indicator_values([&](std::string_view key, std::string_view value) {
+      return fn(key, key == key_ ? value.substr(0, value.size() / 2) : value);
+    });
+  }
+  core::Result<Counts> counts() override { return real_.counts(); }
+  core::Status catch_up() override { return real_.catch_up(); }
+
+ private:
+  storage::Store& real_;
+  std::string key_;
+};
 
 }  // namespace
 
@@ -338,6 +387,181 @@ TEST_SUITE("blocklist/export") {
     CHECK(blocklist::io::list_serials(f.out()) == std::vector<std::uint64_t>{4, 5, 6});
     manifest = core::Json::parse(f.file("manifest.json"));
     CHECK(manifest["deltas"] == core::Json::array({3, 4, 5}));
+  }
+
+  TEST_CASE("the files are the same byte for byte whatever the number of worker threads and the batch size") {
+    Fixture f;
+    f.policy.allow_domains = {"bank.example", "portal.shop.example"};
+    f.config.breaker_min_changes = 100000;  // the second round revokes many: the breaker stays out of this test
+    std::vector<core::Indicator> inds;
+    for (int i = 0; i < 600; ++i) {
+      const auto n = std::to_string(i);
+      switch (i % 9) {
+        case 0: inds.push_back(listed(IndicatorKind::Number, "+3712" + std::string(7 - n.size(), '0') + n)); break;
+        case 1: inds.push_back(listed(IndicatorKind::Domain, "scam-" + n + ".example")); break;
+        case 2: inds.push_back(listed(IndicatorKind::Host, "login.scam-" + n + ".example")); break;
+        case 3: inds.push_back(listed(IndicatorKind::Url, "https://pay-" + n + ".example/x?id=" + n)); break;
+        case 4: inds.push_back(listed(IndicatorKind::SenderId, "SND" + n)); break;
+        case 5: inds.push_back(listed(IndicatorKind::Domain, "s" + n + ".bank.example")); break;  // protected
+        case 6: inds.push_back(listed(IndicatorKind::Number, "+1" + n)); break;                  // invalid: too short
+        case 7: inds.push_back(by_analyst(listed(IndicatorKind::Host, "ok-" + n + ".example"), IndicatorStatus::Allowlisted)); break;
+        default: {
+          auto s = listed(IndicatorKind::Domain, "few-" + n + ".example");
+          s.status = IndicatorStatus::Suspected;
+          s.reporters.erase(s.reporters.begin(), std::next(s.reporters.begin(), 3));
+          s.distinct_reporters = 2;
+          inds.push_back(s);
+        }
+      }
+    }
+    inds.push_back(listed(IndicatorKind::Domain, "shop.example"));  // covers an allowlisted domain
+    f.put(inds);
+    // The same database exported sequentially (no worker) and by several workers in many small
+    // batches, which finish out of order: every file the same, and the same counts.
+    auto export_to = [&](const std::string& dir, std::optional<std::size_t> workers, std::size_t batch,
+                         std::int64_t now) {
+      f.config.out_dir = (f.dir.path() / dir).string();
+      blocklist::ExportOptions o;
+      o.workers = workers;
+      o.batch_size = batch;
+      return f.run(now, o);
+    };
+    // The bundle id is random per export: the rest of stix.json must match.
+    auto without_bundle_id = [](std::string text) {
+      const auto at = text.find("\"bundle--");
+      REQUIRE(at != std::string::npos);
+      return text.erase(at, 9 + 36);
+    };
+    auto compare = [&](const blocklist::ExportResult& a, const blocklist::ExportResult& b, std::uint64_t serial) {
+      CHECK(a.serial == serial);
+      CHECK(b.serial == serial);
+      CHECK(a.scanned == b.scanned);
+      CHECK(a.total() == b.total());
+      CHECK(a.allowlisted == b.allowlisted);
+      CHECK(a.protected_skipped == b.protected_skipped);
+      CHECK(a.invalid_skipped == b.invalid_skipped);
+      CHECK(a.delta.entries.size() == b.delta.entries.size());
+      const auto da = f.dir.path() / "seq" / "serials" / std::to_string(serial);
+      const auto db = f.dir.path() / "par" / "serials" / std::to_string(serial);
+      std::set<std::string> names;
+      for (const auto& e : fs::directory_iterator(da)) names.insert(e.path().filename().string());
+      std::set<std::string> names_b;
+      for (const auto& e : fs::directory_iterator(db)) names_b.insert(e.path().filename().string());
+      CHECK(names == names_b);
+      for (const auto& name : names) {
+        if (name == "manifest.json") continue;  // holds stix.json's hash
+        auto ta = test::read_file(da / name), tb = test::read_file(db / name);
+        if (name == "stix.json") {
+          ta = without_bundle_id(ta);
+          tb = without_bundle_id(tb);
+        }
+        CHECK_MESSAGE(ta == tb, name);
+      }
+      auto ma = core::Json::parse(test::read_file(da / "manifest.json"));
+      auto mb = core::Json::parse(test::read_file(db / "manifest.json"));
+      ma["files"].erase("stix.json");
+      mb["files"].erase("stix.json");
+      CHECK(ma == mb);
+    };
+    auto a1 = export_to("seq", 0, 0, kT0);
+    auto b1 = export_to("par", 3, 7, kT0);
+    CHECK(a1.scanned == 601);
+    CHECK(a1.total() == 5 * 67);
+    CHECK(a1.allowlisted == 67 + 66);  // under bank.example, and by an analyst
+    CHECK(a1.protected_skipped == 1);
+    CHECK(a1.invalid_skipped == 66);
+    compare(a1, b1, 1);
+    // A second serial: removals with their reasons, deltas, STIX revocations.
+    std::vector<core::Indicator> changes;
+    for (int i = 0; i < 600; i += 18) changes.push_back(by_analyst(inds[static_cast<std::size_t>(i)], IndicatorStatus::Revoked));
+    f.put(changes);
+    auto a2 = export_to("seq", 0, 0, kT0 + 60'000);
+    auto b2 = export_to("par", 2, 5, kT0 + 60'000);
+    CHECK(a2.delta.removed() == changes.size());
+    compare(a2, b2, 2);
+    // And a batch size of one indicator on one worker, against the sequential first serial.
+    f.config.out_dir = (f.dir.path() / "one").string();
+    blocklist::ExportOptions o;
+    o.workers = 1;
+    o.batch_size = 1;
+    CHECK(f.run(kT0 + 60'000, o).total() == a2.total());
+    CHECK(test::read_file(f.dir.path() / "one/serials/1/indicators.jsonl") ==
+          test::read_file(f.dir.path() / "seq/serials/2/indicators.jsonl"));
+  }
+
+  TEST_CASE("a stored value that does not decode fails the export on any number of workers, and nothing is published") {
+    Fixture f;
+    std::vector<core::Indicator> inds;
+    for (int i = 0; i < 100; ++i) inds.push_back(listed(IndicatorKind::Domain, "d" + std::to_string(100 + i) + ".example"));
+    f.put(inds);
+    REQUIRE(f.run().serial == 1);
+    f.put({listed(IndicatorKind::Domain, "zz.example")});
+    TruncatingStore damaged(*f.store, "domain:d150.example");
+    for (std::size_t workers : {0, 1, 3}) {
+      CAPTURE(workers);
+      blocklist::ExportOptions o;
+      o.workers = workers;
+      o.batch_size = 7;
+      auto r = blocklist::export_blocklists(damaged, f.policy, f.config, kT0, o);
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().code == core::ErrorCode::Corruption);
+      CHECK(blocklist::current_serial(f.config.out_dir) == 1);
+      CHECK(blocklist::io::list_serials(f.out()) == std::vector<std::uint64_t>{1});
+      std::size_t entries = 0;
+      for (const auto& e : fs::directory_iterator(f.out() / "serials")) entries += e.path().filename() != "1";
+      CHECK(entries == 0);  // no temporary directory left behind
+    }
+    CHECK(f.run().serial == 2);  // the undamaged store exports
+  }
+
+  TEST_CASE("a file equal to the current serial's is a hard link to it, and a changed file is a new one") {
+    Fixture f;
+    f.config.keep_serials = 1;
+    f.put({listed(IndicatorKind::Number, "+37129999901"), listed(IndicatorKind::Domain, "a.example"),
+           listed(IndicatorKind::Url, "https://a.example/x")});
+    REQUIRE(f.run(kT0).serial == 1);
+    const auto numbers1 = f.file("numbers.csv");
+    const auto urls1 = f.file("urls.txt");
+    struct stat s1 {};
+    REQUIRE(::stat((f.out() / "serials/1/numbers.csv").c_str(), &s1) == 0);
+    CHECK(s1.st_nlink == 1);
+    f.put({listed(IndicatorKind::Domain, "b.example")});  // only the domains change
+    REQUIRE(f.run(kT0).serial == 2);
+    struct stat s2 {}, d1 {}, d2 {};
+    // keep_serials 1: serial 1 is gone, and its numbers.csv lives on as serial 2's
+    CHECK_FALSE(fs::exists(f.out() / "serials/1"));
+    REQUIRE(::stat((f.out() / "serials/2/numbers.csv").c_str(), &s2) == 0);
+    CHECK(s2.st_ino == s1.st_ino);
+    CHECK(f.file("numbers.csv") == numbers1);
+    CHECK(f.file("urls.txt") == urls1);
+    CHECK(f.file("domains.txt") == "a.example\nb.example\n");
+    auto manifest = core::Json::parse(f.file("manifest.json"));
+    for (const char* name : blocklist::kExportFiles) {
+      const auto content = f.file(name);
+      CHECK_MESSAGE(manifest["files"][name]["sha256"] == blocklist::io::sha256_hex(content), name);
+      CHECK(manifest["files"][name]["bytes"] == content.size());
+    }
+    // A third serial where the numbers change: a new file, serial 2's left as it was.
+    REQUIRE(::stat((f.out() / "serials/2/domains.txt").c_str(), &d2) == 0);
+    f.config.keep_serials = 2;
+    f.put({listed(IndicatorKind::Number, "+37129999902")});
+    REQUIRE(f.run(kT0).serial == 3);
+    struct stat s3 {};
+    REQUIRE(::stat((f.out() / "serials/3/numbers.csv").c_str(), &s3) == 0);
+    CHECK(s3.st_ino != s2.st_ino);
+    CHECK(test::read_file(f.out() / "serials/2/numbers.csv") == numbers1);
+    CHECK(lines(f.file("numbers.csv")).size() == 3);
+    REQUIRE(::stat((f.out() / "serials/3/domains.txt").c_str(), &d1) == 0);
+    CHECK(d1.st_ino == d2.st_ino);
+    // A linked file whose size no longer matches its manifest is not trusted: written anew.
+    CHECK_FALSE(blocklist::io::link_over(f.out() / "serials/3/domains.txt", 1, f.dir.path() / "x"));
+    CHECK_FALSE(fs::exists(f.dir.path() / "x"));
+    // Nor is a symlink (a hard link to it would be a link to whatever it points at then).
+    fs::create_symlink(f.out() / "serials/3/domains.txt", f.dir.path() / "sym");
+    CHECK_FALSE(blocklist::io::link_over(f.dir.path() / "sym", d1.st_size, f.dir.path() / "x"));
+    CHECK_FALSE(fs::exists(f.dir.path() / "x"));
+    CHECK(blocklist::io::link_over(f.out() / "serials/3/domains.txt", d1.st_size, f.dir.path() / "x"));
+    CHECK(test::read_file(f.dir.path() / "x") == "a.example\nb.example\n");
   }
 
   TEST_CASE("the manifest's Ed25519 signature verifies with the public key, and fails on a changed byte") {

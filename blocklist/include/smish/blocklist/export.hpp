@@ -48,6 +48,12 @@ std::string_view to_string(ExportOutcome outcome);
 struct ExportOptions {
   bool force = false;    ///< publish past the circuit breaker, and even when unchanged
   bool dry_run = false;  ///< write nothing; report what would change
+  /// Threads that decode, evaluate and render while the calling thread scans. Default (unset):
+  /// one per core, 2 to 4; 0: everything on the calling thread. The files are the same byte for
+  /// byte whatever the number (chunks are written in scan order).
+  std::optional<std::size_t> workers;
+  /// Indicators per batch handed to a worker. Default (0): 2048. Tests use small batches.
+  std::size_t batch_size = 0;
 };
 
 /// What one export did.
@@ -63,8 +69,8 @@ struct ExportResult {
   std::size_t scanned = 0;            ///< indicators read
   Delta delta;                        ///< changes against previous_serial
   std::vector<std::string> files;     ///< paths written (Published), manifest and signature last
-  double scan_ms = 0;    ///< from the start until the scan (and the evaluation) ended
-  double render_ms = 0;  ///< until the renderer had written every record
+  double scan_ms = 0;    ///< from the start until the scan had handed out every value
+  double render_ms = 0;  ///< until every value was decoded, evaluated, rendered and written
   double total_ms = 0;   ///< until published (fsynced, current switched); 0 unless Published
   std::size_t total() const { return numbers + sender_ids + domains + hosts + urls; }
 };

@@ -42,10 +42,14 @@ void append_csv_field(std::string& out, std::string_view text);
 /// object types `x-smishd-phone-number` and `x-smishd-sender-id` for numbers and sender ids
 /// (STIX has no cyber-observable for either). Quotes and backslashes are escaped (§9.2.3).
 std::string stix_pattern(core::IndicatorKind kind, std::string_view value, bool ip);
+/// stix_pattern() appended to `out` (no allocation once `out` has the capacity).
+void append_stix_pattern(std::string& out, core::IndicatorKind kind, std::string_view value, bool ip);
 
 /// Name-based UUID (RFC 4122 §4.3, version 5, SHA-1) of `name` in smishd's own namespace, as
 /// 36 lowercase characters. STIX ids of the same indicator are therefore stable across exports.
 std::string uuid5(std::string_view name);
+/// uuid5(prefix + name) appended to `out`, without building the name.
+void append_uuid5(std::string& out, std::string_view prefix, std::string_view name);
 
 /// Appends `unix_ms` as RFC 3339 UTC with milliseconds (the STIX timestamp form) to `out`;
 /// the same text as core::format_utc, without allocating.
