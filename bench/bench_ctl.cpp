@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "bench_args.hpp"
+
 #include "smish/app/main.hpp"
 #include "smish/core/clock.hpp"
 #include "smish/storage/store.hpp"
@@ -60,20 +62,11 @@ core::Report make_report(std::uint64_t i, std::uint64_t n, std::int64_t now) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t count = 200'000;
-  std::string base;
-  for (int a = 1; a < argc; ++a) {
-    std::string_view arg = argv[a];
-    if (arg == "--count" && a + 1 < argc) count = std::strtoull(argv[++a], nullptr, 10);
-    else if (arg == "--dir" && a + 1 < argc) base = argv[++a];
-    else {
-      std::fprintf(stderr, "usage: bench_ctl [--count N] [--dir DIR]\n");
-      return 2;
-    }
-  }
-  const bool own_dir = base.empty();
-  if (own_dir) base = (std::filesystem::temp_directory_path() / fmt::format("bench-ctl-{}", ::getpid())).string();
-  std::filesystem::create_directories(base);
+  const auto args = smish::bench::parse_count_dir(argc, argv, "bench_ctl", 200'000);
+  if (!args) return 2;
+  const std::uint64_t count = args->count;
+  const std::string base = args->base;
+  const bool own_dir = args->own_dir;
   const std::string db = base + "/db";
   const auto now = core::to_unix_ms(core::SystemClock::instance().now());
   {

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "bench_args.hpp"
+
 #include "smish/blocklist/export.hpp"
 #include "smish/blocklist/policy.hpp"
 #include "smish/blocklist/signing.hpp"
@@ -89,20 +91,11 @@ core::Indicator make_indicator(std::size_t i) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t count = 1'000'000;
-  std::string base;
-  for (int a = 1; a < argc; ++a) {
-    std::string_view arg = argv[a];
-    if (arg == "--count" && a + 1 < argc) count = std::strtoull(argv[++a], nullptr, 10);
-    else if (arg == "--dir" && a + 1 < argc) base = argv[++a];
-    else {
-      std::fprintf(stderr, "usage: bench_export [--count N] [--dir DIR]\n");
-      return 2;
-    }
-  }
-  const bool own_dir = base.empty();
-  if (own_dir) base = (std::filesystem::temp_directory_path() / fmt::format("bench-export-{}", ::getpid())).string();
-  std::filesystem::create_directories(base);
+  const auto args = smish::bench::parse_count_dir(argc, argv, "bench_export", 1'000'000);
+  if (!args) return 2;
+  const std::size_t count = args->count;
+  const std::string base = args->base;
+  const bool own_dir = args->own_dir;
 
   storage::StorageConfig scfg;
   scfg.path = base + "/db";

@@ -288,6 +288,9 @@ int smishd_main(int argc, char** argv) {
         if (auto r = (*exporter)->run(**store, now_ms); r) {
           snapshot.export_serial = r->serial;
           if (r->outcome == blocklist::ExportOutcome::Published) snapshot.export_published_ms = now_ms;
+          snapshot.by_status.clear();
+          for (std::size_t k = 0; k < blocklist::kIndicatorStatuses; ++k)
+            snapshot.by_status[std::string(core::to_string(static_cast<core::IndicatorStatus>(k)))] = r->by_status[k];
           if (r->outcome != blocklist::ExportOutcome::Refused)
             snapshot.listed = {{"numbers", r->numbers},   {"sender_ids", r->sender_ids}, {"domains", r->domains},
                                {"hosts", r->hosts},       {"urls", r->urls},             {"allowlisted", r->allowlisted},

@@ -274,6 +274,7 @@ struct Chunk {
   std::vector<std::pair<std::string, RemovalReason>> reasons;  ///< why previously published keys are not now
   std::size_t counts[5] = {};                                // blocked, by IndicatorKind
   std::size_t allowlisted = 0, scanned = 0, invalid = 0, protected_ = 0;
+  std::array<std::size_t, kIndicatorStatuses> by_status{};   ///< every scanned indicator, as evaluated now
   std::optional<core::Error> error;  ///< a value that does not decode: the export fails
 
   /// Empties the chunk for reuse; its strings and vectors keep their capacity.
@@ -284,6 +285,7 @@ struct Chunk {
     reasons.clear();
     std::fill(std::begin(counts), std::end(counts), 0);
     allowlisted = scanned = invalid = protected_ = 0;
+    by_status.fill(0);
     error.reset();
   }
 };
@@ -325,7 +327,9 @@ class BatchRenderer {
   void one(core::Indicator& ind, Chunk& out) const {
     auto norm = normalize_export_value(ind.kind, ind.value);
     if (!norm) {
-      if (core::is_blocked(evaluate(ind, policy_, now_ms_))) {
+      const auto invalid_status = evaluate(ind, policy_, now_ms_);
+      ++out.by_status[static_cast<std::size_t>(invalid_status)];
+      if (core::is_blocked(invalid_status)) {
         ++out.invalid;
         note_reason(out, ind.kind, ind.value, RemovalReason::Invalid);
       }
@@ -334,6 +338,7 @@ class BatchRenderer {
     ind.value = std::move(norm->value);
     const bool ip = norm->ip;
     const auto status = evaluate(ind, policy_, now_ms_);
+    ++out.by_status[static_cast<std::size_t>(status)];
     bool blocked = false;
     if (core::is_blocked(status)) {
       // Defence in depth: evaluate() refuses protected values already; a database that says
@@ -667,6 +672,7 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     result.invalid_skipped += c.invalid;
     result.protected_skipped += c.protected_;
     allowlisted += c.allowlisted;
+    for (std::size_t k = 0; k < kIndicatorStatuses; ++k) result.by_status[k] += c.by_status[k];
     for (std::size_t k = 0; k < 5; ++k) counts[k] += c.counts[k];
     for (auto& [key, r] : c.reasons) reasons.insert_or_assign(std::move(key), r);
     for (auto& e : c.entries) {

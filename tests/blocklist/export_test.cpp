@@ -263,6 +263,14 @@ TEST_SUITE("blocklist/export") {
     CHECK(r.invalid_skipped == 3);
     CHECK(r.protected_skipped == 1);  // example-bank.lv, which would cover secure.example-bank.lv
     CHECK(r.allowlisted == 7);        // evaluate() itself allowlists the rest
+    // Every scanned indicator is counted once by its status (what /metrics shows as smishd_indicators).
+    std::size_t by_status = 0;
+    for (auto n : r.by_status) by_status += n;
+    CHECK(by_status == r.scanned);
+    CHECK(r.scanned == 16);
+    CHECK(r.by_status[static_cast<std::size_t>(IndicatorStatus::Allowlisted)] >= r.allowlisted);
+    CHECK(r.by_status[static_cast<std::size_t>(IndicatorStatus::Listed)] +
+              r.by_status[static_cast<std::size_t>(IndicatorStatus::Confirmed)] >= 3);
     const auto zone = f.file("rpz.zone");
     for (const auto& l : lines(zone)) {
       if (l.ends_with(" CNAME .")) {

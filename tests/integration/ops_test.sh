@@ -14,8 +14,8 @@ source "$(dirname "$0")/lib.sh"
 write_config "$WORK/smishd.yaml" "$SRC"
 cp -r "$SRC/configs/rules" "$WORK/rules"
 cat >"$WORK/corpus.jsonl" <<'JSON'
-{"src":"+37120000101","dst":"12250","text":"Congratulations! Your zebraquokka prize is waiting, reply now","coding":"gsm7"}
-{"src":"+37120000102","dst":"12250","text":"Hello, the zebraquokka parcel could not be delivered today","coding":"gsm7"}
+{"src":"+37120000101","dst":"12250","text":"Congratulations! Your zebraquokka prize is waiting: zebra-prize.top/claim","coding":"gsm7"}
+{"src":"+37120000102","dst":"12250","text":"Hello, the zebraquokka parcel could not be delivered today, call +37129998877","coding":"gsm7"}
 {"src":"+37120000103","dst":"12250","text":"zebraquokka: see you at the station at six","coding":"gsm7"}
 JSON
 
@@ -27,7 +27,7 @@ PIDS+=("$sim")
 wait_for_file "$WORK/sim.port" 10 || fail "smsc-sim did not publish its port"
 
 "$SMISHD" --config "$WORK/smishd.yaml" --set "smsc.port=$(cat "$WORK/sim.port")" \
-  --set "classifier.rules_dir=$WORK/rules" 2>"$WORK/smishd.log" &
+  --set "classifier.rules_dir=$WORK/rules" --set export.interval_s=1 2>"$WORK/smishd.log" &
 smishd=$!
 PIDS+=("$smishd")
 
@@ -136,6 +136,7 @@ def one(name, **want):
 for family in ("smishd_smpp_bound", "smishd_smpp_pdus_total", "smishd_ack_latency_seconds", "smishd_reports_total",
                "smishd_dedup_hits_total", "smishd_pending_concatenation_parts", "smishd_outbox_depth",
                "smishd_rocksdb_estimated_keys", "smishd_rocksdb_write_stops_total", "smishd_export_serial",
+               "smishd_indicators", "smishd_blocklist_entries",
                "smishd_config_reloads_total", "smishd_storage_writable"):
     assert family in types, f"no family {family}"
 assert types["smishd_ack_latency_seconds"] == "histogram"
@@ -157,6 +158,10 @@ assert 0 < one("smishd_ack_latency_seconds_sum") < resp_out * 2.5
 made = sum(get("smishd_reports_made_total"))
 assert made >= 20 and sum(get("smishd_reports_total")) == made, (made, get("smishd_reports_total"))
 assert get("smishd_rocksdb_estimated_keys", column_family="reports"), "no per-column-family RocksDB figures"
+statuses = {l["status"]: v for n, l, v in samples if n == "smishd_indicators"}
+assert set(statuses) == {"observed", "suspected", "listed", "confirmed", "allowlisted", "revoked", "expired"}, statuses
+assert sum(statuses.values()) > 0, statuses
+assert one("smishd_export_serial") >= 1 and get("smishd_export_age_seconds"), "no export serial or age"
 print(f"ok: {len(samples)} samples in {len(types)} families; {int(resp_out)} acks, {int(made)} reports")
 PY
 

@@ -1,6 +1,7 @@
 // The blocklist export: every format from one consistent scan, serial directories, deltas, signed manifests.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,6 +15,9 @@
 #include "smish/storage/store.hpp"
 
 namespace smish::blocklist {
+
+/// How many values core::IndicatorStatus has (observed ... expired).
+inline constexpr std::size_t kIndicatorStatuses = 7;
 
 /// Export settings (config section `export`).
 struct ExportConfig {
@@ -67,6 +71,8 @@ struct ExportResult {
   std::size_t protected_skipped = 0;  ///< blocked-looking entries withheld because they are or cover protected ones
   std::size_t invalid_skipped = 0;    ///< blocked-looking entries withheld because their value fails validation
   std::size_t scanned = 0;            ///< indicators read
+  /// Indicators read, by their status as evaluated at this export (IndicatorStatus order).
+  std::array<std::size_t, kIndicatorStatuses> by_status{};
   Delta delta;                        ///< changes against previous_serial
   std::vector<std::string> files;     ///< paths written (Published), manifest and signature last
   double scan_ms = 0;    ///< from the start until the scan had handed out every value
