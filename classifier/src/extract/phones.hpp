@@ -41,6 +41,7 @@ struct PhoneQuery {
   const std::vector<std::string>* service_numbers = nullptr;  ///< flagged "service_number"; may be null
   const BrandIndex* brands = nullptr;         ///< brand short codes are short codes too; may be null
   std::size_t cache_entries = 0;              ///< per-thread matcher result cache size; 0: no cache
+  bool fast_path = true;                      ///< decide plain windows without the matcher (fast_window_matches)
 };
 
 /// Finds phone numbers and short codes. Immutable after construction; thread-safe.
