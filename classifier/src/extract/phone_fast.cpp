@@ -296,6 +296,7 @@ struct Token {
   std::size_t end = 0;    // after the last digit
   bool plus = false;
   bool spaced = false;  // a space between two digit groups
+  bool slashed = false;  // a '/' between two digit groups
   std::string digits;
 };
 
@@ -340,6 +341,33 @@ bool separates(std::string_view gap) {
 
 constexpr std::size_t kMaxTokens = 16;  // the matcher gives up after 32 failed candidates
 
+bool is_lead(char32_t c) { return c == '+' || c == '(' || c == '[' || c == 0xFF0B || c == 0xFF08 || c == 0xFF3B; }
+
+bool is_any_digit(char32_t c) {
+  return (c >= '0' && c <= '9') || (c >= 0x80 && u_charType(static_cast<UChar32>(c)) == U_DECIMAL_DIGIT_NUMBER);
+}
+
+// Whether the matcher's pattern may start a candidate at the lead character ending at `i`, or join
+// digits across it: its lead part is at most two lead characters each followed by at most four
+// punctuation characters, so a digit within ten punctuation or lead characters is enough
+// (a superset, on the safe side).
+bool lead_reaches_digit(std::string_view w, std::size_t i) {
+  for (int k = 0; k < 10 && i < w.size(); ++k) {
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8(w, i, cp);
+    if (is_any_digit(cp)) return true;
+    if (!is_matcher_punctuation(cp) && !is_lead(cp)) return false;
+    i += len;
+  }
+  return false;
+}
+
+// PhoneNumberMatcherRegExps::slash_separated_dates_
+const RE2& slash_separated_dates() {
+  static const RE2 re(R"((?:(?:[0-3]?\d/[01]?\d)|(?:[01]?\d/[0-3]?\d))/(?:[12]\d)?\d{2})");
+  return re;
+}
+
 // The digit tokens of a window, if the window has the shape decided here: every digit belongs to a
 // token, and the text between two tokens keeps their candidates apart.
 std::optional<std::vector<Token>> tokens_of(std::string_view w) {
@@ -348,7 +376,9 @@ std::optional<std::vector<Token>> tokens_of(std::string_view w) {
     const auto b = static_cast<unsigned char>(w[i]);
     const bool plus = b == '+' && i + 1 < w.size() && w[i + 1] >= '0' && w[i + 1] <= '9';
     if ((b >= '0' && b <= '9') || plus) {
-      if (out.size() >= kMaxTokens || (!out.empty() && !separates(w.substr(out.back().end, i - out.back().end))))
+      // A '+' keeps a token apart from the one before: neither digits nor an extension follow a '+'.
+      if (out.size() >= kMaxTokens ||
+          (!out.empty() && !plus && !separates(w.substr(out.back().end, i - out.back().end))))
         return std::nullopt;
       Token t;
       t.begin = i;
@@ -356,8 +386,9 @@ std::optional<std::vector<Token>> tokens_of(std::string_view w) {
       if (plus) ++i;
       for (;;) {
         while (i < w.size() && w[i] >= '0' && w[i] <= '9') t.digits.push_back(w[i++]);
-        if (i + 1 < w.size() && (w[i] == ' ' || w[i] == '-') && w[i + 1] >= '0' && w[i + 1] <= '9') {
+        if (i + 1 < w.size() && (w[i] == ' ' || w[i] == '-' || w[i] == '/') && w[i + 1] >= '0' && w[i + 1] <= '9') {
           t.spaced = t.spaced || w[i] == ' ';
+          t.slashed = t.slashed || w[i] == '/';
           ++i;
           continue;
         }
@@ -368,14 +399,12 @@ std::optional<std::vector<Token>> tokens_of(std::string_view w) {
       out.push_back(std::move(t));
       continue;
     }
-    // Lead characters ('+' '(' '[' and fullwidth forms) could start a candidate before a token.
-    if (b == '+' || b == '(' || b == '[') return std::nullopt;
     char32_t cp = b;
     const std::size_t len = b < 0x80 ? 1 : decode_utf8(w, i, cp);
     // Digits of other scripts, and U+FFFD (possibly invalid UTF-8, which the matcher rejects whole).
-    if (cp == 0xFFFD || cp == 0xFF0B || cp == 0xFF08 || cp == 0xFF3B ||
-        (cp >= 0x80 && u_charType(static_cast<UChar32>(cp)) == U_DECIMAL_DIGIT_NUMBER))
-      return std::nullopt;
+    if (cp == 0xFFFD || (cp >= 0x80 && is_any_digit(cp))) return std::nullopt;
+    // A lead character ('+' '(' '[' and fullwidth forms) could start a candidate before a token.
+    if (is_lead(cp) && lead_reaches_digit(w, i + len)) return std::nullopt;
     i += len;
   }
   if (out.empty()) return std::nullopt;
@@ -522,6 +551,13 @@ std::optional<std::vector<WindowMatch>> fast_window_matches(std::string_view win
       // The matcher's candidate is the token. When it fails, a token with a space may still hold an
       // inner match (ExtractInnerMatch splits at spaces): not decided here. Without a space none of
       // the inner-match patterns applies, and the token gives nothing.
+      // ExtractMatch: a slash-separated date is skipped without looking for an inner match; other
+      // tokens with a '/' are not decided here.
+      if (t.slashed) {
+        const std::string_view text = window.substr(t.begin, t.end - t.begin);
+        if (!RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), slash_separated_dates())) return std::nullopt;
+        continue;
+      }
       bool failed = false;
       // ParseAndVerify, leniency VALID: no Latin letter, '%' or currency symbol right before (unless
       // the candidate starts with '+') or right after the candidate.
