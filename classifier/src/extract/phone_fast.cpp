@@ -509,6 +509,122 @@ Verdict verify(const Parsed& p, const Token& t, const Region*& region) {
   return Verdict::kUnknown;
 }
 
+// The part [b, e) of a token (digit groups separated by single spaces or hyphens) as a token.
+Token sub_token(std::string_view w, std::size_t b, std::size_t e) {
+  Token t;
+  t.begin = b;
+  t.end = e;
+  t.plus = w[b] == '+';
+  for (std::size_t i = b; i < e; ++i) {
+    if (w[i] >= '0' && w[i] <= '9') t.digits.push_back(w[i]);
+    t.spaced = t.spaced || w[i] == ' ';
+  }
+  return t;
+}
+
+enum class Outcome { kMatch, kNoMatch, kUnknown };
+
+// PhoneNumberMatcher::ParseAndVerify for a candidate that is the token `t` of window `w`.
+Outcome parse_and_verify(std::string_view w, const Token& t, const Region& home, WindowMatch& m) {
+  // Leniency VALID: no Latin letter, '%' or currency symbol right before (unless the candidate
+  // starts with '+') or right after the candidate.
+  char32_t cp = 0;
+  if (!t.plus && t.begin > 0) {
+    decode_utf8_before(w, t.begin, cp);
+    if (is_invalid_punctuation(cp) || is_latin_letter(cp)) return Outcome::kNoMatch;
+  }
+  if (t.end < w.size()) {
+    decode_utf8(w, t.end, cp);
+    if (is_invalid_punctuation(cp) || is_latin_letter(cp)) return Outcome::kNoMatch;
+  }
+  if (!t.plus && t.digits.size() < kMinLengthForNsn) return Outcome::kNoMatch;  // IsViablePhoneNumber
+  const auto p = parse(t, home);
+  if (!p) return Outcome::kUnknown;
+  if (p->country_code == 0) return Outcome::kNoMatch;  // a parse error
+  const Region* number_region = nullptr;
+  switch (verify(*p, t, number_region)) {
+    case Verdict::kUnknown:
+      return Outcome::kUnknown;
+    case Verdict::kInvalid:
+      return Outcome::kNoMatch;
+    case Verdict::kValid:
+      break;
+  }
+  m.offset = static_cast<std::uint32_t>(t.begin);
+  m.length = static_cast<std::uint32_t>(t.end - t.begin);
+  m.e164.reserve(1 + 3 + p->nsn.size());
+  m.e164.append("+").append(std::to_string(p->country_code)).append(p->nsn);
+  m.region = number_region->id;
+  return Outcome::kMatch;
+}
+
+// PhoneNumberMatcherRegExps::time_stamps_ and time_stamps_suffix_
+const RE2& time_stamps() {
+  static const RE2 re(R"([12]\d{3}[-/]?[01]\d[-/]?[0-3]\d +[0-2]\d$)");
+  return re;
+}
+const RE2& time_stamps_suffix() {
+  static const RE2 re(R"(:[0-5]\d)");
+  return re;
+}
+
+constexpr int kMaxTries = 24;  // below the matcher's 32 (PhoneFinder's kMatcherMaxTries), on the safe side
+
+// PhoneNumberMatcher::Find over one token whose candidates stay apart from the other tokens':
+// ExtractMatch on the candidate from `pos` to the token's end, then ExtractInnerMatch, whose only
+// pattern that can apply to digit groups joined by single spaces or hyphens is the split at spaces
+// (the first group alone, then each later group); after an inner match the search resumes at its
+// end. Appends the matches; false when not decided here.
+bool match_token(std::string_view w, const Token& token, const Region& home, std::vector<WindowMatch>& out,
+                 int& tries) {
+  std::size_t pos = token.begin;
+  while (pos < token.end) {
+    if (++tries > kMaxTries) return false;
+    const Token cand = pos == token.begin ? token : sub_token(w, pos, token.end);
+    // ExtractMatch: a time stamp followed by ":mm" is skipped without an inner match.
+    if (cand.spaced) {
+      const std::string_view text = w.substr(cand.begin, cand.end - cand.begin);
+      re2::StringPiece after(w.data() + cand.end, w.size() - cand.end);
+      if (RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), time_stamps()) &&
+          RE2::Consume(&after, time_stamps_suffix()))
+        return true;
+    }
+    WindowMatch m;
+    Outcome o = parse_and_verify(w, cand, home, m);
+    if (o == Outcome::kUnknown) return false;
+    if (o == Outcome::kMatch) {
+      out.push_back(std::move(m));
+      return true;  // the candidate runs to the token's end
+    }
+    if (!cand.spaced) return true;  // no inner-match pattern applies
+    // ExtractInnerMatch, pattern \p{Z}+(\P{Z}+): the first group, then each later group.
+    std::vector<std::pair<std::size_t, std::size_t>> groups;
+    for (std::size_t b = cand.begin, i = cand.begin;; ++i) {
+      if (i == cand.end || w[i] == ' ') {
+        groups.emplace_back(b, i);
+        if (i == cand.end) break;
+        b = i + 1;
+      }
+    }
+    std::size_t resume = 0;
+    for (const auto& [b, e] : groups) {
+      if (++tries > kMaxTries) return false;
+      WindowMatch inner;
+      o = parse_and_verify(w, sub_token(w, b, e), home, inner);
+      if (o == Outcome::kUnknown) return false;
+      if (o == Outcome::kMatch) {
+        out.push_back(std::move(inner));
+        resume = e;
+        break;
+      }
+    }
+    if (resume == 0) return true;  // no inner match: the search goes on after the candidate
+    pos = resume;
+    while (pos < token.end && !(w[pos] >= '0' && w[pos] <= '9')) ++pos;  // the next group's first digit
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<std::uint8_t> fast_short_number(std::string_view digits, const std::string& region) {
@@ -547,59 +663,17 @@ std::optional<std::vector<WindowMatch>> fast_window_matches(std::string_view win
     const auto tokens = tokens_of(window);
     if (!tokens) return std::nullopt;
     std::vector<WindowMatch> out;
+    int tries = 0;
     for (const Token& t : *tokens) {
-      // The matcher's candidate is the token. When it fails, a token with a space may still hold an
-      // inner match (ExtractInnerMatch splits at spaces): not decided here. Without a space none of
-      // the inner-match patterns applies, and the token gives nothing.
       // ExtractMatch: a slash-separated date is skipped without looking for an inner match; other
       // tokens with a '/' are not decided here.
       if (t.slashed) {
         const std::string_view text = window.substr(t.begin, t.end - t.begin);
         if (!RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), slash_separated_dates())) return std::nullopt;
+        if (++tries > kMaxTries) return std::nullopt;
         continue;
       }
-      bool failed = false;
-      // ParseAndVerify, leniency VALID: no Latin letter, '%' or currency symbol right before (unless
-      // the candidate starts with '+') or right after the candidate.
-      char32_t cp = 0;
-      if (!t.plus && t.begin > 0) {
-        decode_utf8_before(window, t.begin, cp);
-        failed = is_invalid_punctuation(cp) || is_latin_letter(cp);
-      }
-      if (!failed && t.end < window.size()) {
-        decode_utf8(window, t.end, cp);
-        failed = is_invalid_punctuation(cp) || is_latin_letter(cp);
-      }
-      std::optional<Parsed> p;
-      const Region* number_region = nullptr;
-      if (!failed) {
-        if (!t.plus && t.digits.size() < kMinLengthForNsn) {
-          failed = true;  // IsViablePhoneNumber: NOT_A_NUMBER
-        } else {
-          p = parse(t, *home);
-          if (!p) return std::nullopt;
-          switch (p->country_code == 0 ? Verdict::kInvalid : verify(*p, t, number_region)) {
-            case Verdict::kUnknown:
-              return std::nullopt;
-            case Verdict::kInvalid:
-              failed = true;
-              break;
-            case Verdict::kValid:
-              break;
-          }
-        }
-      }
-      if (failed) {
-        if (t.spaced) return std::nullopt;
-        continue;
-      }
-      WindowMatch m;
-      m.offset = static_cast<std::uint32_t>(t.begin);
-      m.length = static_cast<std::uint32_t>(t.end - t.begin);
-      m.e164.reserve(1 + 3 + p->nsn.size());
-      m.e164.append("+").append(std::to_string(p->country_code)).append(p->nsn);
-      m.region = number_region->id;
-      out.push_back(std::move(m));
+      if (!match_token(window, t, *home, out, tries)) return std::nullopt;
     }
     return out;
   };
