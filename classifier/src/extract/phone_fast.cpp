@@ -386,7 +386,8 @@ std::optional<std::vector<Token>> tokens_of(std::string_view w) {
       if (plus) ++i;
       for (;;) {
         while (i < w.size() && w[i] >= '0' && w[i] <= '9') t.digits.push_back(w[i++]);
-        if (i + 1 < w.size() && (w[i] == ' ' || w[i] == '-' || w[i] == '/') && w[i + 1] >= '0' && w[i + 1] <= '9') {
+        if (i + 1 < w.size() && (w[i] == ' ' || w[i] == '-' || w[i] == '/' || w[i] == '.') && w[i + 1] >= '0' &&
+            w[i + 1] <= '9') {
           t.spaced = t.spaced || w[i] == ' ';
           t.slashed = t.slashed || w[i] == '/';
           ++i;
@@ -448,12 +449,35 @@ std::optional<Parsed> parse(const Token& t, const Region& home) {
       if (after_idd.size() <= kMinLengthForNsn) return Parsed{};  // country_code 0: not a number
       return std::nullopt;
     }
-    // The home country code written without '+' takes another branch.
+    // MaybeExtractCountryCode: the home country code written without '+' is taken off when the
+    // number did not fit the region before and fits after, or was too long.
     const std::string own = std::to_string(home.country_code);
-    if (digits.substr(0, own.size()) == own) return std::nullopt;
-    p.country_code = home.country_code;
-    p.from_default_country = true;
-    national = digits;
+    if (digits.substr(0, own.size()) == own) {
+      std::string_view potential = digits.substr(own.size());
+      std::string_view stripped;
+      switch (home.strip_national_prefix(potential, stripped)) {
+        case Region::Strip::kUnknown:
+          return std::nullopt;
+        case Region::Strip::kStripped:
+          potential = stripped;
+          break;
+        case Region::Strip::kNo:
+          break;
+      }
+      if ((!full_match(home.general.pattern.get(), digits) && full_match(home.general.pattern.get(), potential)) ||
+          home.test_length(digits) == Region::Length::kTooLong) {
+        const auto* list = reg.code(home.country_code);
+        if (list == nullptr || list->empty()) return std::nullopt;
+        p.country_code = home.country_code;
+        national = potential;
+        meta = list->front();  // ParseHelper: the metadata of the code's main region
+      }
+    }
+    if (p.country_code == 0) {
+      p.country_code = home.country_code;
+      p.from_default_country = true;
+      national = digits;
+    }
   }
   if (national.size() < kMinLengthForNsn) return std::nullopt;
   std::string_view stripped;
@@ -537,7 +561,8 @@ Outcome parse_and_verify(std::string_view w, const Token& t, const Region& home,
     decode_utf8(w, t.end, cp);
     if (is_invalid_punctuation(cp) || is_latin_letter(cp)) return Outcome::kNoMatch;
   }
-  if (!t.plus && t.digits.size() < kMinLengthForNsn) return Outcome::kNoMatch;  // IsViablePhoneNumber
+  // IsViablePhoneNumber: two digits alone, or three or more with punctuation between.
+  if (t.digits.size() < 2 || (t.digits.size() == 2 && (t.plus || t.end - t.begin != 2))) return Outcome::kNoMatch;
   const auto p = parse(t, home);
   if (!p) return Outcome::kUnknown;
   if (p->country_code == 0) return Outcome::kNoMatch;  // a parse error
@@ -568,26 +593,51 @@ const RE2& time_stamps_suffix() {
   return re;
 }
 
+// The sub-candidates ExtractInnerMatch tries, in its order, for a candidate made of digit groups
+// joined by single spaces, hyphens, slashes or dots. Of its patterns only three can apply to such
+// text: "/+(.*)" (before the first slash, then all after it), "\.+\p{Z}*([^.]+)" (before the first
+// dot, then each run between dots) and "\p{Z}+(\P{Z}+)" (before the first space, then each run
+// between spaces); the others need brackets, a space next to a hyphen or a wide hyphen.
+std::vector<std::pair<std::size_t, std::size_t>> inner_candidates(std::string_view w, std::size_t b, std::size_t e) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  const std::string_view c = w.substr(b, e - b);
+  if (const std::size_t slash = c.find('/'); slash != std::string_view::npos) {
+    out.emplace_back(b, b + slash);
+    out.emplace_back(b + slash + 1, e);
+  }
+  for (const char sep : {'.', ' '}) {
+    if (c.find(sep) == std::string_view::npos) continue;
+    std::size_t from = b;
+    for (std::size_t i = b;; ++i) {
+      if (i == e || w[i] == sep) {
+        out.emplace_back(from, i);
+        if (i == e) break;
+        from = i + 1;
+      }
+    }
+  }
+  return out;
+}
+
 constexpr int kMaxTries = 24;  // below the matcher's 32 (PhoneFinder's kMatcherMaxTries), on the safe side
 
 // PhoneNumberMatcher::Find over one token whose candidates stay apart from the other tokens':
-// ExtractMatch on the candidate from `pos` to the token's end, then ExtractInnerMatch, whose only
-// pattern that can apply to digit groups joined by single spaces or hyphens is the split at spaces
-// (the first group alone, then each later group); after an inner match the search resumes at its
-// end. Appends the matches; false when not decided here.
+// ExtractMatch on the candidate from `pos` to the token's end (slash-separated dates and time
+// stamps skipped, ParseAndVerify, then ExtractInnerMatch); after an inner match the search resumes
+// at its end. Appends the matches; false when not decided here.
 bool match_token(std::string_view w, const Token& token, const Region& home, std::vector<WindowMatch>& out,
                  int& tries) {
   std::size_t pos = token.begin;
   while (pos < token.end) {
     if (++tries > kMaxTries) return false;
     const Token cand = pos == token.begin ? token : sub_token(w, pos, token.end);
-    // ExtractMatch: a time stamp followed by ":mm" is skipped without an inner match.
+    const std::string_view text = w.substr(cand.begin, cand.end - cand.begin);
+    const re2::StringPiece piece(text.data(), text.size());
+    // ExtractMatch: a date or a time stamp followed by ":mm" is skipped without an inner match.
+    if (text.find('/') != std::string_view::npos && RE2::PartialMatch(piece, slash_separated_dates())) return true;
     if (cand.spaced) {
-      const std::string_view text = w.substr(cand.begin, cand.end - cand.begin);
       re2::StringPiece after(w.data() + cand.end, w.size() - cand.end);
-      if (RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), time_stamps()) &&
-          RE2::Consume(&after, time_stamps_suffix()))
-        return true;
+      if (RE2::PartialMatch(piece, time_stamps()) && RE2::Consume(&after, time_stamps_suffix())) return true;
     }
     WindowMatch m;
     Outcome o = parse_and_verify(w, cand, home, m);
@@ -596,19 +646,10 @@ bool match_token(std::string_view w, const Token& token, const Region& home, std
       out.push_back(std::move(m));
       return true;  // the candidate runs to the token's end
     }
-    if (!cand.spaced) return true;  // no inner-match pattern applies
-    // ExtractInnerMatch, pattern \p{Z}+(\P{Z}+): the first group, then each later group.
-    std::vector<std::pair<std::size_t, std::size_t>> groups;
-    for (std::size_t b = cand.begin, i = cand.begin;; ++i) {
-      if (i == cand.end || w[i] == ' ') {
-        groups.emplace_back(b, i);
-        if (i == cand.end) break;
-        b = i + 1;
-      }
-    }
     std::size_t resume = 0;
-    for (const auto& [b, e] : groups) {
+    for (const auto& [b, e] : inner_candidates(w, cand.begin, cand.end)) {
       if (++tries > kMaxTries) return false;
+      if (b == e) continue;  // ParseAndVerify("") fails
       WindowMatch inner;
       o = parse_and_verify(w, sub_token(w, b, e), home, inner);
       if (o == Outcome::kUnknown) return false;
@@ -665,14 +706,6 @@ std::optional<std::vector<WindowMatch>> fast_window_matches(std::string_view win
     std::vector<WindowMatch> out;
     int tries = 0;
     for (const Token& t : *tokens) {
-      // ExtractMatch: a slash-separated date is skipped without looking for an inner match; other
-      // tokens with a '/' are not decided here.
-      if (t.slashed) {
-        const std::string_view text = window.substr(t.begin, t.end - t.begin);
-        if (!RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), slash_separated_dates())) return std::nullopt;
-        if (++tries > kMaxTries) return std::nullopt;
-        continue;
-      }
       if (!match_token(window, t, *home, out, tries)) return std::nullopt;
     }
     return out;
