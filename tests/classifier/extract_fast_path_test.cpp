@@ -3,11 +3,16 @@
 // every window, must give the same numbers (E.164, region, raw, flags) and the same message flags.
 #include <doctest/doctest.h>
 
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <phonenumbers/logger.h>
+#include <phonenumbers/phonenumbermatch.h>
+#include <phonenumbers/phonenumbermatcher.h>
+#include <phonenumbers/phonenumberutil.h>
 
 // White-box: the per-thread counts show that the fast path decided most windows.
 #include "../../classifier/src/extract/phone_fast.hpp"
@@ -97,6 +102,37 @@ std::size_t differences(const std::vector<Text>& texts) {
   return diff;
 }
 
+using smish::classifier::detail::WindowMatch;
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberMatch;
+using i18n::phonenumbers::PhoneNumberMatcher;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+// What PhoneFinder does with the matcher's results for one window and region.
+std::vector<WindowMatch> matcher_matches(const std::string& window, const std::string& region) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::vector<WindowMatch> out;
+  PhoneNumberMatcher matcher(util, window, region, PhoneNumberMatcher::VALID, 32);
+  PhoneNumberMatch match;
+  while (matcher.HasNext() && matcher.Next(&match)) {
+    WindowMatch m;
+    m.offset = static_cast<std::uint32_t>(match.start());
+    m.length = static_cast<std::uint32_t>(match.length());
+    util.Format(match.number(), PhoneNumberUtil::E164, &m.e164);
+    util.GetRegionCodeForNumber(match.number(), &m.region);
+    if (m.region == "ZZ" || m.region == "001") m.region.clear();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string describe(const std::vector<WindowMatch>& ms) {
+  std::string out;
+  for (const auto& m : ms)
+    out += "[" + std::to_string(m.offset) + "+" + std::to_string(m.length) + " " + m.e164 + " " + m.region + "] ";
+  return out;
+}
+
 }  // namespace
 
 TEST_SUITE("classifier/extract_fast_path") {
@@ -137,5 +173,72 @@ TEST_SUITE("classifier/extract_fast_path") {
         {"chiama 06 1234 5678", "IT"},              {"+39 06 1234 5678", "LV"},
     };
     CHECK(differences(rows) == 0);
+  }
+
+  TEST_CASE("synthetic windows: the fast path decides them exactly as the matcher, or leaves them to it") {
+    // Numbers of 29 regions (libphonenumber's example numbers with digits changed, in E.164,
+    // national and international form, with spaces, hyphens, dots or slashes, or random digit
+    // runs) between words, separators, extension labels, brackets, dates and amounts; fixed seed.
+    PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+    util.SetLogger(new i18n::phonenumbers::NullLogger());
+    std::mt19937 rng(12250);
+    const std::vector<std::string> regions = {"LV", "GB", "TH", "IR", "RU", "EE", "LT", "OM", "US", "DE",
+                                              "IT", "FR", "BR", "AR", "MX", "JP", "CN", "IN", "AU", "NL",
+                                              "ES", "PL", "UA", "KZ", "SE", "FI", "GG", "JE", "CA"};
+    const std::vector<std::string> context = {
+        "call ", "Zvani ", "тел ", "звоните: ", " ", "x", "ext ", ", ", "; ", "nr.", "a", "ā", "$", "%", "€",
+        " or ", "/", "-", ". ", "\n", "ok ", "int ", "#", "~", "доб ", "tel:", "(", "ph ", "", "", "", "", "(x",
+        "(бб ", "[a ", "+ a", " 12/05/2023 ", " 1400/05/19 ", " 31/05/2565 ", "(10p/min)", " 16+ ", "300/300", "+",
+        " +", "( ", " 2012 01 02 08:30 ", "20120102 08:", " 586 201 ", "b4 050703 ", " 1284.00 ", "20.30-23.30",
+        "0871750.77.11!", " 66893040036 ", " 3712000000 ", "447911123456 ", " 1/2/3 ", "1.2", " 12.34 56",
+        "10/2021 ", " 31.05.2565 "};
+    const PhoneNumberUtil::PhoneNumberType kinds[] = {PhoneNumberUtil::MOBILE, PhoneNumberUtil::FIXED_LINE,
+                                                      PhoneNumberUtil::TOLL_FREE};
+    const PhoneNumberUtil::PhoneNumberFormat formats[] = {PhoneNumberUtil::E164, PhoneNumberUtil::NATIONAL,
+                                                          PhoneNumberUtil::INTERNATIONAL};
+    auto number = [&](const std::string& region) {
+      std::string s;
+      PhoneNumber example;
+      const unsigned kind = rng() % 5;
+      if (kind < 3 && util.GetExampleNumberForType(region, kinds[kind], &example)) {
+        util.Format(example, formats[rng() % 3], &s);
+        for (char& c : s)
+          if (c >= '0' && c <= '9' && rng() % 4 == 0) c = static_cast<char>('0' + rng() % 10);
+        const unsigned sep = rng() % 8;
+        for (char& c : s)
+          if (c == ' ' && sep < 3) c = "-./"[sep];
+        return s;
+      }
+      const unsigned len = 3 + rng() % 12;
+      if (rng() % 3 == 0) s = "+";
+      for (unsigned k = 0; k < len; ++k) {
+        s.push_back(static_cast<char>('0' + rng() % 10));
+        if (k > 1 && k + 1 < len && rng() % 6 == 0) s.push_back(" -./"[rng() % 4]);
+      }
+      return s;
+    };
+    std::size_t decided = 0, matches = 0, differ = 0;
+    for (int k = 0; k < 30000; ++k) {
+      const std::string& region = regions[rng() % regions.size()];
+      std::string w = context[rng() % context.size()] + number(region) + context[rng() % context.size()];
+      if (rng() % 3 == 0) w += number(regions[rng() % regions.size()]) + context[rng() % context.size()];
+      const auto fast = smish::classifier::detail::fast_window_matches(w, region);
+      if (!fast) continue;
+      ++decided;
+      const auto slow = matcher_matches(w, region);
+      matches += slow.size();
+      bool same = fast->size() == slow.size();
+      for (std::size_t i = 0; same && i < slow.size(); ++i)
+        same = (*fast)[i].offset == slow[i].offset && (*fast)[i].length == slow[i].length &&
+               (*fast)[i].e164 == slow[i].e164 && (*fast)[i].region == slow[i].region;
+      if (!same) {
+        ++differ;
+        MESSAGE("differs (", region, "): [", w, "]\n  fast:    ", describe(*fast), "\n  matcher: ", describe(slow));
+      }
+    }
+    MESSAGE("decided ", decided, " of 30000 windows, ", matches, " numbers");
+    CHECK(differ == 0);
+    CHECK(decided > 10000);
+    CHECK(matches > 2000);
   }
 }
