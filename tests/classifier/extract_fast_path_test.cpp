@@ -13,6 +13,7 @@
 #include <phonenumbers/phonenumbermatch.h>
 #include <phonenumbers/phonenumbermatcher.h>
 #include <phonenumbers/phonenumberutil.h>
+#include <phonenumbers/shortnumberinfo.h>
 
 // White-box: the per-thread counts show that the fast path decided most windows.
 #include "../../classifier/src/extract/phone_fast.hpp"
@@ -240,5 +241,41 @@ TEST_SUITE("classifier/extract_fast_path") {
     CHECK(differ == 0);
     CHECK(decided > 10000);
     CHECK(matches > 2000);
+  }
+
+  TEST_CASE("short codes: every 2-3 digit string gets ShortNumberInfo's answer in six regions") {
+    PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+    util.SetLogger(new i18n::phonenumbers::NullLogger());
+    const i18n::phonenumbers::ShortNumberInfo info;
+    std::size_t decided = 0, positive = 0, differ = 0;
+    for (const std::string region : {"LV", "GB", "TH", "IR", "RU", "US"}) {
+      for (int len = 2; len <= 3; ++len) {
+        for (int v = 0; v < (len == 2 ? 100 : 1000); ++v) {
+          std::string digits = std::to_string(v);
+          digits.insert(0, static_cast<std::size_t>(len) - digits.size(), '0');
+          // PhoneFinder's slow path.
+          std::uint8_t slow = 0;
+          if (info.IsEmergencyNumber(digits, region)) slow |= smish::classifier::detail::kShortEmergency;
+          if (slow == 0 && len >= 3) {
+            PhoneNumber pn;
+            if (util.Parse(digits, region, &pn) == PhoneNumberUtil::NO_PARSING_ERROR &&
+                info.IsValidShortNumberForRegion(pn, region))
+              slow |= smish::classifier::detail::kShortValid;
+          }
+          const auto fast = smish::classifier::detail::fast_short_number(digits, region);
+          if (!fast) continue;
+          ++decided;
+          positive += slow != 0 ? 1 : 0;
+          if (*fast != slow) {
+            ++differ;
+            MESSAGE(region, " ", digits, ": fast ", int{*fast}, ", ShortNumberInfo ", int{slow});
+          }
+        }
+      }
+    }
+    MESSAGE("decided ", decided, " of 6600, ", positive, " short or emergency numbers");
+    CHECK(differ == 0);
+    CHECK(decided > 6000);
+    CHECK(positive > 20);
   }
 }
