@@ -296,7 +296,6 @@ struct Token {
   std::size_t end = 0;    // after the last digit
   bool plus = false;
   bool spaced = false;  // a space between two digit groups
-  bool slashed = false;  // a '/' between two digit groups
   std::string digits;
 };
 
@@ -389,7 +388,6 @@ std::optional<std::vector<Token>> tokens_of(std::string_view w) {
         if (i + 1 < w.size() && (w[i] == ' ' || w[i] == '-' || w[i] == '/' || w[i] == '.') && w[i + 1] >= '0' &&
             w[i + 1] <= '9') {
           t.spaced = t.spaced || w[i] == ' ';
-          t.slashed = t.slashed || w[i] == '/';
           ++i;
           continue;
         }

@@ -24,17 +24,18 @@ struct WindowMatch {
 /// function decides (then the caller runs the matcher).
 ///
 /// Decided: windows whose digits (any script) all stand in tokens — an optional '+' then ASCII
-/// digits, single spaces or hyphens between digit groups, at most 17 digits — separated by text
-/// that the matcher's pattern can neither join (a character that is not its punctuation) nor read
-/// as an extension label, with no other '+', '(' or '[' (nor their fullwidth forms) and no invalid
-/// UTF-8. In such a window the matcher's candidates are exactly the tokens, so its result is what
-/// PhoneNumberUtil::ParseAndKeepRawInput and the VALID checks give for each token. Those are
-/// computed here from the same metadata (libphonenumber's compiled-in PhoneMetadataCollection)
-/// with RE2: IDD and country code, national prefix, validity for the number's region, and whether
-/// a national prefix was required. Anything unusual on the way (an IDD prefix before a number, the
-/// region's own country code written without '+', a national-prefix transform rule, a
-/// non-geographic code, a token with a space that fails and might hold an inner match) returns
-/// nullopt.
+/// digits, single spaces, hyphens, dots or slashes between digit groups, at most 17 digits —
+/// separated by text that the matcher's pattern can neither join (a character that is not its
+/// punctuation, or a '+' token) nor read as an extension label, with no '(' '[' '+' (nor their
+/// fullwidth forms) leading to a digit and no invalid UTF-8. In such a window the matcher's
+/// candidates are exactly the tokens, so its result follows from the steps of
+/// PhoneNumberMatcher::Find that can apply to them: the slash-date and time-stamp skips, the VALID
+/// context check, PhoneNumberUtil::ParseAndKeepRawInput (IDD, country code, national prefix),
+/// IsValidNumber with the number's region, the national-prefix-required check, and the inner
+/// matches split at '/', '.' and spaces. These are computed here from the same metadata
+/// (libphonenumber's compiled-in PhoneMetadataCollection) with RE2. Anything unusual on the way
+/// (an IDD prefix before a number, a national-prefix transform rule, a non-geographic code, a
+/// metadata pattern RE2 does not take, more than a few candidates) returns nullopt.
 /// Why hand-written: the matcher costs 15–25 µs a window and IsValidNumber alone up to 15 µs for a
 /// GB mobile (an ICU regex per metadata pattern); RE2 on the same patterns takes about 0.5 µs.
 std::optional<std::vector<WindowMatch>> fast_window_matches(std::string_view window, const std::string& region);
