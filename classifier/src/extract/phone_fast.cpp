@@ -690,6 +690,11 @@ std::optional<std::uint8_t> fast_short_number(std::string_view digits, const std
   return answer;
 }
 
+void prepare_fast_path() {
+  registry();
+  short_registry();
+}
+
 FastPathCounts& fast_path_counts() {
   thread_local FastPathCounts c;
   return c;

@@ -51,6 +51,10 @@ constexpr std::uint8_t kShortValid = 2;      ///< IsValidShortNumberForRegion(Pa
 /// country code, a national-prefix transform rule, a metadata pattern RE2 does not take).
 std::optional<std::uint8_t> fast_short_number(std::string_view digits, const std::string& region);
 
+/// Reads libphonenumber's metadata and compiles its patterns (tens of milliseconds, once per
+/// process), so that the first message does not pay for it; PhoneFinder's constructor calls it.
+void prepare_fast_path();
+
 /// Per-thread counts of windows the fast path decided and left to the matcher (for tests and benches).
 struct FastPathCounts {
   std::size_t decided = 0;

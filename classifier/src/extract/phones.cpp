@@ -531,7 +531,9 @@ std::vector<DigitSpan> matcher_windows(std::string_view t, bool& truncated) {
 }  // namespace
 
 PhoneFinder::PhoneFinder()
-    : util_(phone_util()), short_info_(std::make_unique<i18n::phonenumbers::ShortNumberInfo>()) {}
+    : util_(phone_util()), short_info_(std::make_unique<i18n::phonenumbers::ShortNumberInfo>()) {
+  prepare_fast_path();
+}
 
 PhoneFinder::~PhoneFinder() = default;
 
