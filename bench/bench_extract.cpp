@@ -1,8 +1,10 @@
 // Extraction throughput per core on a realistic mix of texts, per class, and on 64 KiB adversarial inputs.
 //
-// Usage: bench_extract [--messages N] [--seconds S] [--only-mix [--cold]] [--matcher-only]
+// Usage: bench_extract [--messages N] [--seconds S] [--only-mix [--cold]] [--matcher-only] [--dump FILE]
 //   --only-mix: the mix alone, for a profiler (--cold: with the number cache off);
-//   --matcher-only: every number window through libphonenumber's matcher (no fast path), for comparison.
+//   --matcher-only: every number window through libphonenumber's matcher (no fast path), for comparison;
+//   --dump FILE: writes what extraction finds in every pool text and long text (one JSON line each,
+//     cache off) and exits, so that two builds can be compared with diff.
 // The pool is the demo corpus (configs/demo/corpus.jsonl, six languages) and four public datasets
 // in ../shared/datasets (Mishra & Soni SMS phishing, UCI SMS Spam Collection, ssivakorn Thai SMS,
 // Semnan Persian SMS). Each text is put in a class by what extraction finds in it; the mix then
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "smish/classifier/extract.hpp"
+#include "smish/core/json.hpp"
 
 namespace {
 
@@ -123,6 +126,7 @@ int main(int argc, char** argv) {
   bool only_mix = false;
   bool only_cold = false;
   bool matcher_only = false;
+  std::string dump_path;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--messages" && i + 1 < argc)
@@ -135,6 +139,8 @@ int main(int argc, char** argv) {
       only_cold = true;
     else if (a == "--matcher-only")
       matcher_only = true;
+    else if (a == "--dump" && i + 1 < argc)
+      dump_path = argv[++i];
   }
   const std::string src = SMISH_SOURCE_DIR;
   const std::string shared = SMISH_SHARED_DIR;
@@ -186,6 +192,16 @@ int main(int argc, char** argv) {
     const int parts = 6 + static_cast<int>(rng() % 5);
     for (int p = 0; p < parts; ++p) t.text += pool[rng() % pool.size()].text + " ";
     long_texts.push_back(std::move(t));
+  }
+
+  if (!dump_path.empty()) {
+    std::ofstream dump(dump_path);
+    for (const auto* texts : {&pool, &long_texts})
+      for (const Text& t : *texts)
+        dump << smish::core::to_json(cold.extract(t.text, t.region))
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+             << '\n';
+    return dump ? 0 : 2;
   }
 
   std::vector<Text> mix;

@@ -76,15 +76,24 @@ class Builder {
   // maps to the code point it belongs to.
   void emit_run(std::string_view text, std::size_t b, std::size_t e) {
     n_.text.append(text.substr(b, e - b));
+    // Sized once and written through pointers: push_back per byte was most of the copy's cost.
+    const std::size_t at = n_.src_begin.size();
+    n_.src_begin.resize(at + (e - b));
+    n_.src_end.resize(at + (e - b));
+    std::uint32_t* sb = n_.src_begin.data() + at;
+    std::uint32_t* se = n_.src_end.data() + at;
     std::uint32_t begin = static_cast<std::uint32_t>(b), end = begin;
     for (std::size_t k = b; k < e; ++k) {
       const auto c = static_cast<unsigned char>(text[k]);
-      if ((c & 0xC0) != 0x80) {  // a lead byte: the code point's extent
+      if (c < 0x80) {  // ASCII: one byte, its own extent
         begin = static_cast<std::uint32_t>(k);
-        end = begin + (c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4);
+        end = begin + 1;
+      } else if ((c & 0xC0) != 0x80) {  // a lead byte: the code point's extent
+        begin = static_cast<std::uint32_t>(k);
+        end = begin + (c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4);
       }
-      n_.src_begin.push_back(begin);
-      n_.src_end.push_back(end);
+      *sb++ = begin;
+      *se++ = end;
     }
   }
   void emit_cp(char32_t cp, std::size_t b, std::size_t e) {
@@ -206,25 +215,24 @@ bool is_letter_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 1) 
 
 bool is_word_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 2) != 0 : icu_word(c); }
 
-bool is_cjk(char32_t c) {
-  return (c >= 0x1100 && c <= 0x11FF) || (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xA960 && c <= 0xA97F) ||
-         (c >= 0xAC00 && c <= 0xD7FF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
-         (c >= 0xFF00 && c <= 0xFFEF) || (c >= 0x20000 && c <= 0x3FFFF);
-}
-
 void fold_into(std::string_view s, std::u32string& out) {
-  out.clear();
+  // At most one code point per byte: size once, write through a pointer, trim (push_back per
+  // character was half the cost of folding a word).
+  out.resize(s.size());
+  char32_t* o = out.data();
+  std::size_t n = 0;
   for (std::size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {  // ASCII folds to lower case; no ICU call
-      out.push_back(b >= 'A' && b <= 'Z' ? static_cast<char32_t>(b - 'A' + 'a') : static_cast<char32_t>(b));
+      o[n++] = b >= 'A' && b <= 'Z' ? static_cast<char32_t>(b - 'A' + 'a') : static_cast<char32_t>(b);
       ++i;
       continue;
     }
     char32_t cp = 0;
     i += decode_utf8(s, i, cp);
-    out.push_back(static_cast<char32_t>(u_foldCase(static_cast<UChar32>(cp), U_FOLD_CASE_DEFAULT)));
+    o[n++] = static_cast<char32_t>(u_foldCase(static_cast<UChar32>(cp), U_FOLD_CASE_DEFAULT));
   }
+  out.resize(n);
 }
 
 std::u32string fold(std::string_view s) {
@@ -372,11 +380,18 @@ NormalizedText normalize(std::string_view text, const TldPredicate* is_tld) {
     std::size_t len = 1;
     if (byte >= 0x80) len = decode_utf8(text, i, cp);
     if (plain_ascii(byte) || (byte >= 0x80 && is_plain_cp(cp, len))) {
-      // A run of characters normalisation leaves alone, up to the next space (where a
-      // letter-spaced host may start): copied in one go.
+      // A run of characters normalisation leaves alone, copied in one go. It goes on over a
+      // space unless a letter-spaced host could start after it (a letter or digit followed by a
+      // space): there the loop above must look, so the run stops before that space.
       std::size_t j = i + len;
-      while (j < text.size() && text[j] != ' ') {
+      while (j < text.size()) {
         const auto b = static_cast<unsigned char>(text[j]);
+        if (b == ' ') {
+          if (j + 2 < text.size() && text[j + 2] == ' ' && is_ascii_alnum(static_cast<unsigned char>(text[j + 1])))
+            break;
+          ++j;
+          continue;
+        }
         if (b < 0x80) {
           if (!plain_ascii(b)) break;
           ++j;

@@ -65,6 +65,17 @@ inline std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) 
     cp = (static_cast<char32_t>(b & 0x1F) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F);
     return 2;  // Latin, Cyrillic, Greek, Arabic, Hebrew
   }
+  if (b >= 0xE0 && b < 0xF0 && i + 2 < s.size()) {  // Thai, CJK, punctuation: inline too
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    const auto b2 = static_cast<unsigned char>(s[i + 2]);
+    // Unicode §3.9 Table 3-7: E0 needs A0..BF (no overlong forms), ED needs 80..9F (no surrogates).
+    const bool second_ok = b == 0xE0 ? b1 >= 0xA0 && b1 <= 0xBF : b == 0xED ? b1 >= 0x80 && b1 <= 0x9F
+                                                                           : (b1 & 0xC0) == 0x80;
+    if (second_ok && (b2 & 0xC0) == 0x80) {
+      cp = (static_cast<char32_t>(b & 0x0F) << 12) | (static_cast<char32_t>(b1 & 0x3F) << 6) | (b2 & 0x3F);
+      return 3;
+    }
+  }
   return decode_utf8_multibyte(s, i, cp);
 }
 
@@ -82,7 +93,13 @@ inline bool is_word_cp(char32_t c) { return c < 0x80 ? is_ascii_alnum(c) : is_wo
 /// Letters and combining marks only (no digits).
 inline bool is_letter_cp(char32_t c) { return c < 0x80 ? is_ascii_alpha(c) : is_letter_cp_icu(c); }
 /// Scripts written without spaces (Han, Kana, Hangul) and the CJK/fullwidth punctuation blocks.
-bool is_cjk(char32_t c);
+/// Inline, with the common answer (everything below U+1100: Latin, Cyrillic, Arabic, Thai) first.
+inline bool is_cjk(char32_t c) {
+  if (c < 0x1100) return false;
+  return c <= 0x11FF || (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xA960 && c <= 0xA97F) ||
+         (c >= 0xAC00 && c <= 0xD7FF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+         (c >= 0xFF00 && c <= 0xFFEF) || (c >= 0x20000 && c <= 0x3FFFF);
+}
 
 /// Simple case fold of a UTF-8 string (ICU default folding, code point by code point).
 std::u32string fold(std::string_view s);
