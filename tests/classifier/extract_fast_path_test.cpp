@@ -17,6 +17,7 @@
 
 // White-box: the per-thread counts show that the fast path decided most windows.
 #include "../../classifier/src/extract/phone_fast.hpp"
+#include "../../classifier/src/extract/urls.hpp"
 #include "smish/classifier/extract.hpp"
 #include "support.hpp"
 
@@ -277,5 +278,39 @@ TEST_SUITE("classifier/extract_fast_path") {
     CHECK(differ == 0);
     CHECK(decided > 6000);
     CHECK(positive > 20);
+  }
+}
+
+TEST_SUITE("classifier") {
+  TEST_CASE("the TLD table answers every label of one to three letters as the PSL does") {
+    // UrlFinder answers these from a table filled at construction; any other label goes to the
+    // PSL. The table must agree with the PSL on all 18 278 of them, and cover the usual ones.
+    const smish::classifier::detail::UrlFinder urls;
+    std::size_t labels = 0, known = 0, differ = 0;
+    std::string label;
+    for (std::size_t len = 1; len <= 3; ++len) {
+      label.assign(len, 'a');
+      for (;;) {
+        ++labels;
+        const bool table = urls.is_known_tld(label);
+        known += table ? 1 : 0;
+        if (table != urls.is_known_tld_in_psl(label)) {
+          ++differ;
+          MESSAGE("differs: " << label);
+        }
+        std::size_t k = len;
+        while (k > 0 && label[k - 1] == 'z') label[--k] = 'a';
+        if (k == 0) break;
+        ++label[k - 1];
+      }
+    }
+    CHECK(labels == 26 + 26 * 26 + 26 * 26 * 26);
+    CHECK(differ == 0);
+    CHECK(known > 300);  // every ccTLD and the three-letter generic ones
+    for (std::string_view tld : {"lv", "com", "ru", "org", "uk", "xyz"}) CHECK(urls.is_known_tld(tld));
+    for (std::string_view tld : {"qq", "abcd", "zzz", "l-v", "LV"}) CHECK_FALSE(urls.is_known_tld(tld));
+    // Longer labels and labels with other characters still go to the PSL.
+    CHECK(urls.is_known_tld("info"));
+    CHECK(urls.is_known_tld("xn--p1ai"));
   }
 }
