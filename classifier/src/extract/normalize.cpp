@@ -24,7 +24,10 @@ bool is_wide_dot(char32_t c) { return c == 0x3002 || c == 0xFF0E || c == 0xFF61;
 char32_t fullwidth_number_char(char32_t c);
 
 // A non-ASCII code point (decoded from `len` bytes) that normalisation copies unchanged.
-bool is_plain_cp(char32_t c, std::size_t len) {
+inline bool is_plain_cp(char32_t c, std::size_t len) {
+  // Below U+2009 (Latin, Cyrillic, Greek, Arabic, Thai) only NBSP and the two Arabic digit ranges
+  // change; every other rule below is about higher code points.
+  if (c < 0x2009) return c != 0x00A0 && !(c >= 0x0660 && c <= 0x0669) && !(c >= 0x06F0 && c <= 0x06F9);
   if (c == 0xFFFD && len == 1) return false;  // an invalid byte: replaced
   return !is_invisible(c) && !is_space_variant(c) && !is_wide_dot(c) && fullwidth_number_char(c) == 0 &&
          !(c >= 0x0660 && c <= 0x0669) && !(c >= 0x06F0 && c <= 0x06F9);
@@ -197,23 +200,23 @@ bool icu_letter(char32_t c) {
 
 bool icu_word(char32_t c) { return icu_letter(c) || u_isdigit(static_cast<UChar32>(c)); }
 
-// Classes of every BMP code point (bit 0 letter, bit 1 word), built once from ICU: two ICU
-// property look-ups per character were a tenth of the extraction time on Cyrillic, Thai, Arabic.
-const std::array<std::uint8_t, 0x10000>& bmp_classes() {
+}  // namespace
+
+// Two ICU property look-ups per character were a tenth of the extraction time on Cyrillic, Thai,
+// Arabic: the BMP's classes are computed once.
+const std::uint8_t* build_bmp_classes() {
   static const auto table = [] {
     auto t = std::make_unique<std::array<std::uint8_t, 0x10000>>();
     for (char32_t c = 0; c < 0x10000; ++c)
       (*t)[c] = static_cast<std::uint8_t>((icu_letter(c) ? 1 : 0) | (icu_word(c) ? 2 : 0));
     return t;
   }();
-  return *table;
+  return table->data();
 }
 
-}  // namespace
+bool is_letter_cp_astral(char32_t c) { return icu_letter(c); }
 
-bool is_letter_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 1) != 0 : icu_letter(c); }
-
-bool is_word_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 2) != 0 : icu_word(c); }
+bool is_word_cp_astral(char32_t c) { return icu_word(c); }
 
 void fold_into(std::string_view s, std::u32string& out) {
   // At most one code point per byte: size once, write through a pointer, trim (push_back per

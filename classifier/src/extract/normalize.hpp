@@ -84,9 +84,20 @@ std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp);
 
 using core::append_utf8;
 
+/// Classes of every BMP code point (bit 0 letter, bit 1 word), built once from ICU.
+const std::uint8_t* build_bmp_classes();
+/// The same table, looked up inline (the classes are asked for every non-ASCII character).
+inline const std::uint8_t* bmp_classes() {
+  static const std::uint8_t* const table = build_bmp_classes();
+  return table;
+}
+/// Non-BMP parts of is_letter_cp and is_word_cp (ICU properties).
+bool is_letter_cp_astral(char32_t c);
+bool is_word_cp_astral(char32_t c);
+
 /// Non-ASCII parts of is_letter_cp and is_word_cp (ICU properties).
-bool is_letter_cp_icu(char32_t c);
-bool is_word_cp_icu(char32_t c);
+inline bool is_letter_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 1) != 0 : is_letter_cp_astral(c); }
+inline bool is_word_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 2) != 0 : is_word_cp_astral(c); }
 
 /// Letters, digits and combining marks of any script (ICU properties).
 inline bool is_word_cp(char32_t c) { return c < 0x80 ? is_ascii_alnum(c) : is_word_cp_icu(c); }

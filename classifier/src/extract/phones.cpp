@@ -63,6 +63,8 @@ std::vector<Run> find_runs(std::string_view t) {
   std::vector<Run> runs;
   std::size_t i = 0;
   while (i < t.size()) {
+    while (i < t.size() && !is_digit(t[i]) && t[i] != '+') ++i;  // to the next candidate start
+    if (i == t.size()) break;
     const bool plus = t[i] == '+' && i + 1 < t.size() && is_digit(t[i + 1]);
     if (!is_digit(t[i]) && !plus) {
       ++i;
@@ -427,6 +429,11 @@ std::vector<DigitSpan> digit_spans(std::string_view t) {
     separators = 0;
   };
   for (std::size_t i = 0; i < t.size(); ++i) {
+    if (digits == 0) {
+      // Outside a span nothing but a digit changes the state: go straight to the next one.
+      while (i < t.size() && !is_digit(t[i])) ++i;
+      if (i == t.size()) break;
+    }
     const char c = t[i];
     if (is_digit(c)) {
       if (digits == 0) begin = i > 0 && t[i - 1] == '+' ? i - 1 : i;
