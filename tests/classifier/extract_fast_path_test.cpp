@@ -17,6 +17,7 @@
 
 // White-box: the per-thread counts show that the fast path decided most windows.
 #include "../../classifier/src/extract/phone_fast.hpp"
+#include "../../classifier/src/extract/brands.hpp"
 #include "../../classifier/src/extract/urls.hpp"
 #include "smish/classifier/extract.hpp"
 #include "support.hpp"
@@ -312,5 +313,44 @@ TEST_SUITE("classifier") {
     // Longer labels and labels with other characters still go to the PSL.
     CHECK(urls.is_known_tld("info"));
     CHECK(urls.is_known_tld("xn--p1ai"));
+  }
+}
+
+TEST_SUITE("classifier/extract_fast_path") {
+  TEST_CASE("word scan: every ASCII word of the pool that the pre-filter skips has no word bits") {
+    // scan_words skips short ASCII letter words for which ascii_word_may_have_bits() is false,
+    // without folding them; the slow path would fold and look them up. Both must agree.
+    auto loaded = Extractor::load_brands((smish::test::source_dir() / "configs" / "brands.yaml").string());
+    REQUIRE(loaded);
+    const smish::classifier::detail::BrandIndex with_brands{std::move(loaded).value()};
+    const smish::classifier::detail::BrandIndex without_brands;
+    std::size_t words = 0, skipped = 0, wrong = 0;
+    for (const Text& t : pool()) {
+      for (std::size_t i = 0; i < t.text.size();) {
+        std::size_t e = i;
+        while (e < t.text.size() && smish::classifier::detail::is_ascii_alnum(static_cast<unsigned char>(t.text[e]))) ++e;
+        if (e == i) {
+          ++i;
+          continue;
+        }
+        const std::string_view word = std::string_view(t.text).substr(i, e - i);
+        i = e;
+        ++words;
+        for (const auto* index : {&with_brands, &without_brands}) {
+          if (index->ascii_word_may_have_bits(word)) continue;
+          ++skipped;
+          if (index->word_bits(smish::classifier::detail::fold(word)) != 0) {
+            ++wrong;
+            MESSAGE("skipped but has bits: ", word);
+          }
+        }
+      }
+    }
+    MESSAGE(words, " words, ", skipped, " skips");
+    CHECK(wrong == 0);
+    CHECK(skipped > words);  // most words skip with either index: otherwise there is no speed-up
+    // Words that have bits pass the pre-filter, in any case.
+    for (std::string_view w : {"code", "CODE", "Pin", "from", "tele2", "Swedbank"})
+      CHECK(with_brands.ascii_word_may_have_bits(w) == true);
   }
 }

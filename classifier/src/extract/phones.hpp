@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "extract/normalize.hpp"
+#include "normalize.hpp"  // relative: the tests include this header from outside src/
 #include "smish/core/types.hpp"
 
 namespace i18n::phonenumbers {
