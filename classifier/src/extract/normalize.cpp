@@ -177,7 +177,7 @@ std::size_t decode_utf8_multibyte(std::string_view s, std::size_t i, char32_t& c
   return len;
 }
 
-std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp) {
+std::size_t decode_utf8_before_multibyte(std::string_view s, std::size_t i, char32_t& cp) {
   std::size_t start = i - 1;
   // Walk back over at most three continuation bytes.
   while (start > 0 && i - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;

@@ -79,8 +79,18 @@ inline std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) 
   return decode_utf8_multibyte(s, i, cp);
 }
 
+/// Out-of-line part of decode_utf8_before for non-ASCII bytes.
+std::size_t decode_utf8_before_multibyte(std::string_view s, std::size_t i, char32_t& cp);
+
 /// The code point that ends just before `s[i]` (i > 0); returns its byte length.
-std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp);
+inline std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp) {
+  const auto b = static_cast<unsigned char>(s[i - 1]);
+  if (b < 0x80) {  // ASCII: no continuation bytes to walk back over
+    cp = b;
+    return 1;
+  }
+  return decode_utf8_before_multibyte(s, i, cp);
+}
 
 using core::append_utf8;
 

@@ -562,8 +562,9 @@ std::vector<NumberHit> PhoneFinder::find(std::string& masked, const NormalizedTe
     if (covered.empty()) covered.assign(masked.size(), 0);
     std::fill(covered.begin() + static_cast<std::ptrdiff_t>(b), covered.begin() + static_cast<std::ptrdiff_t>(e), 1);
   };
-  std::string regions_key;
-  for (const auto& r : query.regions) regions_key += r + ",";
+  std::string regions_key;  // the cache's key prefix; not built when the cache is off
+  if (query.cache_entries > 0)
+    for (const auto& r : query.regions) regions_key += r + ",";
 
   // The matcher costs ~15-25 µs a window (ICU regexes): only windows around digit runs.
   for (const DigitSpan& w : matcher_windows(masked, truncated)) {
@@ -577,7 +578,7 @@ std::vector<NumberHit> PhoneFinder::find(std::string& masked, const NormalizedTe
     }
     std::vector<WindowMatch> fresh;
     if (cached == nullptr) {
-      const std::string window_text(window);
+      std::string window_text;  // the matcher's copy, made only when a window reaches it
       std::vector<char> taken(window.size(), 0);
       for (const std::string& region : query.regions) {
         // Most windows hold one plain number (or one that is not valid): decided from the metadata
@@ -596,6 +597,7 @@ std::vector<NumberHit> PhoneFinder::find(std::string& masked, const NormalizedTe
             continue;
           }
         }
+        if (window_text.empty()) window_text.assign(window);
         PhoneNumberMatcher matcher(util_, window_text, region, PhoneNumberMatcher::VALID, kMatcherMaxTries);
         PhoneNumberMatch match;
         while (matcher.HasNext() && matcher.Next(&match)) {
@@ -679,7 +681,8 @@ std::vector<NumberHit> PhoneFinder::find(std::string& masked, const NormalizedTe
     for (const std::string& region : query.regions) {
       constexpr std::uint8_t kEmergency = kShortEmergency, kValid = kShortValid;
       std::uint8_t answer = 0;
-      const std::string key = "S" + region + ":" + digits;
+      std::string key;  // not built when the cache is off
+      if (query.cache_entries > 0) key = "S" + region + ":" + digits;
       const std::uint8_t* cached = query.cache_entries > 0 ? cache().find_short(key) : nullptr;
       if (cached != nullptr) {
         answer = *cached;
