@@ -77,7 +77,7 @@ class Builder {
   }
   // Copies text[b, e), whole well-formed code points that normalisation leaves alone; each byte
   // maps to the code point it belongs to.
-  void emit_run(std::string_view text, std::size_t b, std::size_t e) {
+  void emit_run(std::string_view text, std::size_t b, std::size_t e, bool ascii = false) {
     n_.text.append(text.substr(b, e - b));
     // Sized once and written through pointers: push_back per byte was most of the copy's cost.
     const std::size_t at = n_.src_begin.size();
@@ -85,6 +85,13 @@ class Builder {
     n_.src_end.resize(at + (e - b));
     std::uint32_t* sb = n_.src_begin.data() + at;
     std::uint32_t* se = n_.src_end.data() + at;
+    if (ascii) {  // the caller saw only ASCII bytes: each byte is its own code point
+      for (std::size_t k = b; k < e; ++k) {
+        *sb++ = static_cast<std::uint32_t>(k);
+        *se++ = static_cast<std::uint32_t>(k + 1);
+      }
+      return;
+    }
     std::uint32_t begin = static_cast<std::uint32_t>(b), end = begin;
     for (std::size_t k = b; k < e; ++k) {
       const auto c = static_cast<unsigned char>(text[k]);
@@ -387,6 +394,7 @@ NormalizedText normalize(std::string_view text, const TldPredicate* is_tld) {
       // space unless a letter-spaced host could start after it (a letter or digit followed by a
       // space): there the loop above must look, so the run stops before that space.
       std::size_t j = i + len;
+      bool ascii = byte < 0x80;
       while (j < text.size()) {
         const auto b = static_cast<unsigned char>(text[j]);
         if (b == ' ') {
@@ -403,9 +411,10 @@ NormalizedText normalize(std::string_view text, const TldPredicate* is_tld) {
         char32_t c = 0;
         const std::size_t l = decode_utf8(text, j, c);
         if (!is_plain_cp(c, l)) break;
+        ascii = false;
         j += l;
       }
-      out.emit_run(text, i, j);
+      out.emit_run(text, i, j, ascii);
       i = j;
       continue;
     }

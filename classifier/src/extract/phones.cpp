@@ -63,7 +63,14 @@ std::vector<Run> find_runs(std::string_view t) {
   std::vector<Run> runs;
   std::size_t i = 0;
   while (i < t.size()) {
-    while (i < t.size() && !is_digit(t[i]) && t[i] != '+') ++i;  // to the next candidate start
+    // To the next candidate start, one table look-up per byte.
+    static constexpr auto kStart = [] {
+      std::array<bool, 256> table{};
+      for (char c = '0'; c <= '9'; ++c) table[static_cast<unsigned char>(c)] = true;
+      table['+'] = true;
+      return table;
+    }();
+    while (i < t.size() && !kStart[static_cast<unsigned char>(t[i])]) ++i;
     if (i == t.size()) break;
     const bool plus = t[i] == '+' && i + 1 < t.size() && is_digit(t[i + 1]);
     if (!is_digit(t[i]) && !plus) {
