@@ -14,6 +14,7 @@
 #include <phonenumbers/phonenumbermatcher.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <phonenumbers/shortnumberinfo.h>
+#include <unicode/uchar.h>
 
 // White-box: the per-thread counts show that the fast path decided most windows.
 #include "../../classifier/src/extract/phone_fast.hpp"
@@ -352,5 +353,24 @@ TEST_SUITE("classifier/extract_fast_path") {
     // Words that have bits pass the pre-filter, in any case.
     for (std::string_view w : {"code", "CODE", "Pin", "from", "tele2", "Swedbank"})
       CHECK(with_brands.ascii_word_may_have_bits(w) == true);
+  }
+}
+
+TEST_SUITE("classifier/extract_fast_path") {
+  TEST_CASE("case folding: the table's code points that fold to themselves are exactly ICU's") {
+    // fold() skips ICU for BMP code points the table marks as folding to themselves.
+    std::size_t differ = 0, same = 0;
+    for (char32_t c = 0x80; c < 0x10000; ++c) {
+      if (c >= 0xD800 && c <= 0xDFFF) continue;  // surrogates are not encodable in UTF-8
+      std::string utf8;
+      smish::core::append_utf8(utf8, c);
+      const std::u32string folded = smish::classifier::detail::fold(utf8);
+      const auto icu = static_cast<char32_t>(u_foldCase(static_cast<UChar32>(c), U_FOLD_CASE_DEFAULT));
+      if (folded.size() != 1 || folded[0] != icu) ++differ;
+      same += icu == c ? 1 : 0;
+    }
+    CHECK(differ == 0);
+    CHECK(same > 50000);
+    CHECK(smish::classifier::detail::fold("ТЕЛЕ2 Ǆ ΣΑ") == smish::classifier::detail::fold("теле2 ǆ σα"));
   }
 }

@@ -215,7 +215,9 @@ const std::uint8_t* build_bmp_classes() {
   static const auto table = [] {
     auto t = std::make_unique<std::array<std::uint8_t, 0x10000>>();
     for (char32_t c = 0; c < 0x10000; ++c)
-      (*t)[c] = static_cast<std::uint8_t>((icu_letter(c) ? 1 : 0) | (icu_word(c) ? 2 : 0));
+      (*t)[c] = static_cast<std::uint8_t>(
+          (icu_letter(c) ? 1 : 0) | (icu_word(c) ? 2 : 0) |
+          (u_foldCase(static_cast<UChar32>(c), U_FOLD_CASE_DEFAULT) == static_cast<UChar32>(c) ? 4 : 0));
     return t;
   }();
   return table->data();
@@ -240,7 +242,10 @@ void fold_into(std::string_view s, std::u32string& out) {
     }
     char32_t cp = 0;
     i += decode_utf8(s, i, cp);
-    o[n++] = static_cast<char32_t>(u_foldCase(static_cast<UChar32>(cp), U_FOLD_CASE_DEFAULT));
+    // Scripts without case (Arabic, Thai, Han, ...) fold to themselves: the table says so.
+    o[n++] = cp < 0x10000 && (bmp_classes()[cp] & 4) != 0
+                 ? cp
+                 : static_cast<char32_t>(u_foldCase(static_cast<UChar32>(cp), U_FOLD_CASE_DEFAULT));
   }
   out.resize(n);
 }

@@ -94,7 +94,8 @@ inline std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_
 
 using core::append_utf8;
 
-/// Classes of every BMP code point (bit 0 letter, bit 1 word), built once from ICU.
+/// Classes of every BMP code point (bit 0 letter, bit 1 word, bit 2 case-folds to itself), built
+/// once from ICU.
 const std::uint8_t* build_bmp_classes();
 /// The same table, looked up inline (the classes are asked for every non-ASCII character).
 inline const std::uint8_t* bmp_classes() {

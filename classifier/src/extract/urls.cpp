@@ -677,6 +677,11 @@ UrlScan UrlFinder::scan(const NormalizedText& nt) const {
       out.truncated = true;
       break;
     }
+    const auto b0 = static_cast<unsigned char>(t[i]);
+    if (b0 < 0x80 && !is_ascii_alnum(b0) && b0 != '/') {  // ASCII space or punctuation: as below, cheaper
+      ++i;
+      continue;
+    }
     char32_t cur = 0;
     const std::size_t len = decode_utf8(t, i, cur);
     if (!(is_word_cp(cur) || cur == '/')) {
