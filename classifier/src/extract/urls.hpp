@@ -96,8 +96,8 @@ class UrlFinder {
   psl_ctx_st* owned_ = nullptr;      // from psl_latest(), freed in the destructor
   const psl_ctx_st* psl_ = nullptr;  // owned_ or the built-in list
   // is_known_tld() of every label of one to three letters a-z (26 + 26^2 + 26^3 of them, 18 278
-  // PSL look-ups at construction, ~5 ms): bare hosts and spaced dots ask it for nearly every
-  // candidate, and the PSL look-up with its string copy was 2 % of extraction.
+  // PSL look-ups at construction): bare hosts and spaced dots ask it for nearly every candidate,
+  // and the PSL look-up with its string copy was 2 % of extraction.
   std::vector<bool> short_tlds_;
 };
 
