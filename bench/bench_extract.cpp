@@ -1,6 +1,10 @@
 // Extraction throughput per core on a realistic mix of texts, per class, and on 64 KiB adversarial inputs.
 //
-// Usage: bench_extract [--messages N] [--seconds S] [--only-mix]   (--only-mix: for a profiler)
+// Usage: bench_extract [--messages N] [--seconds S] [--only-mix [--cold]] [--matcher-only] [--dump FILE]
+//   --only-mix: the mix alone, for a profiler (--cold: with the number cache off);
+//   --matcher-only: every number window through libphonenumber's matcher (no fast path), for comparison;
+//   --dump FILE: writes what extraction finds in every pool text and long text (one JSON line each,
+//     cache off) and exits, so that two builds can be compared with diff.
 // The pool is the demo corpus (configs/demo/corpus.jsonl, six languages) and four public datasets
 // in ../shared/datasets (Mishra & Soni SMS phishing, UCI SMS Spam Collection, ssivakorn Thai SMS,
 // Semnan Persian SMS). Each text is put in a class by what extraction finds in it; the mix then
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "smish/classifier/extract.hpp"
+#include "smish/core/json.hpp"
 
 namespace {
 
@@ -119,6 +124,9 @@ int main(int argc, char** argv) {
   std::size_t messages = 200000;
   double seconds = 2.0;
   bool only_mix = false;
+  bool only_cold = false;
+  bool matcher_only = false;
+  std::string dump_path;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--messages" && i + 1 < argc)
@@ -127,6 +135,12 @@ int main(int argc, char** argv) {
       seconds = std::strtod(argv[++i], nullptr);
     else if (a == "--only-mix")
       only_mix = true;
+    else if (a == "--cold")
+      only_cold = true;
+    else if (a == "--matcher-only")
+      matcher_only = true;
+    else if (a == "--dump" && i + 1 < argc)
+      dump_path = argv[++i];
   }
   const std::string src = SMISH_SOURCE_DIR;
   const std::string shared = SMISH_SHARED_DIR;
@@ -146,6 +160,7 @@ int main(int argc, char** argv) {
 
   ExtractConfig config;
   config.brands_file = src + "/configs/brands.yaml";
+  config.number_fast_path = !matcher_only;
   const Extractor ex{config};
   if (!ex.brands_error().empty()) {
     std::fprintf(stderr, "bench_extract: %s\n", ex.brands_error().c_str());
@@ -179,6 +194,16 @@ int main(int argc, char** argv) {
     long_texts.push_back(std::move(t));
   }
 
+  if (!dump_path.empty()) {
+    std::ofstream dump(dump_path);
+    for (const auto* texts : {&pool, &long_texts})
+      for (const Text& t : *texts)
+        dump << smish::core::to_json(cold.extract(t.text, t.region))
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+             << '\n';
+    return dump ? 0 : 2;
+  }
+
   std::vector<Text> mix;
   auto draw = [&](const std::vector<Text>& from, int count) {
     for (int k = 0; k < count; ++k) mix.push_back(from[rng() % from.size()]);
@@ -195,7 +220,10 @@ int main(int argc, char** argv) {
               long_texts.size());
   header("input", "texts");
   if (only_mix) {
-    report("mix, cache on", run(ex, mix, seconds, messages), mix.size());
+    if (only_cold)
+      report("mix, cache off", run(cold, mix, seconds, messages), mix.size());
+    else
+      report("mix, cache on", run(ex, mix, seconds, messages), mix.size());
     return 0;
   }
   report("mix, cache off", run(cold, mix, seconds, messages), mix.size());

@@ -602,10 +602,21 @@ std::vector<Lookalike> BrandIndex::lookalikes(const std::vector<std::string_view
 
 std::size_t BrandIndex::word_filter_slot(std::u32string_view w) {
   if (w.empty()) return 0;
-  const std::size_t h =
-      (static_cast<std::size_t>(w.front()) * 31 + static_cast<std::size_t>(w.back())) * 131 +
-      w.size();
+  return word_filter_slot(w.front(), w.back(), w.size());
+}
+
+std::size_t BrandIndex::word_filter_slot(char32_t front, char32_t back, std::size_t size) {
+  const std::size_t h = (static_cast<std::size_t>(front) * 31 + static_cast<std::size_t>(back)) * 131 + size;
   return (h ^ (h >> 12)) & 4095;
+}
+
+bool BrandIndex::ascii_word_may_have_bits(std::string_view word) const {
+  if (word.empty()) return word_filter_[0];
+  // fold() lowers ASCII letters and leaves digits: one code point per byte.
+  auto lower = [](char c) {
+    return static_cast<char32_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : static_cast<unsigned char>(c));
+  };
+  return word_filter_[word_filter_slot(lower(word.front()), lower(word.back()), word.size())];
 }
 
 std::uint8_t BrandIndex::word_bits(std::u32string_view folded_word) const {

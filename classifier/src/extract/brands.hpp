@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "extract/phones.hpp"
+#include "phones.hpp"  // relative: the tests include this header from outside src/
 #include "smish/classifier/extract.hpp"
 #include "smish/core/result.hpp"
 
@@ -64,6 +64,10 @@ class BrandIndex {
     kNameStart = 4,     ///< first word of a brand name
   };
   std::uint8_t word_bits(std::u32string_view folded_word) const;
+  /// False when the ASCII word (letters and digits, any case) certainly has no bits: its
+  /// (length, first, last letter) class is in no entry, so word_bits(fold(word)) is 0 — decided
+  /// without folding it.
+  bool ascii_word_may_have_bits(std::string_view word) const;
 
   /// A brand name ("Tele2", "Почта России") that starts with `first_word` (case-folded) and
   /// continues with the words of `rest` (the text after it); returns the number of words matched
@@ -109,6 +113,7 @@ class BrandIndex {
   // One bit per (length, first, last code point) class of the words in words_: most words of a
   // text miss it and skip the hash lookup.
   static std::size_t word_filter_slot(std::u32string_view w);
+  static std::size_t word_filter_slot(char32_t front, char32_t back, std::size_t size);
   std::vector<bool> word_filter_ = std::vector<bool>(4096, false);
 };
 

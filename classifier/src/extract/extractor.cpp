@@ -212,6 +212,7 @@ core::Extraction Extractor::extract(std::string_view text, std::string_view regi
   query.service_numbers = &im.config.service_numbers;
   query.brands = &im.brands;
   query.cache_entries = im.config.number_cache_entries;
+  query.fast_path = im.config.number_fast_path;
 
   std::vector<NumberHit> hits;
   for (const auto& u : scan.urls)

@@ -194,13 +194,26 @@ WordScan scan_words(std::string_view t, const BrandIndex& brands) {
       continue;
     }
     const std::size_t b = i;
+    bool ascii = true;   // letters and digits a-z A-Z 0-9 only
+    bool digit = false;  // an ASCII digit among them
     while (i < t.size()) {
+      const auto byte = static_cast<unsigned char>(t[i]);
+      if (byte < 0x80) {
+        if (!is_ascii_alnum(byte)) break;
+        digit = digit || is_ascii_digit(byte);
+        ++i;
+        continue;
+      }
+      ascii = false;
       len = decode_utf8(t, i, cp);
       if (!is_word_cp(cp)) break;
       i += len;
     }
     const std::string_view word = t.substr(b, i - b);
     if (word.size() > kMaxWordBytes) continue;
+    // Most words are short ASCII letters in no brand, code or marker entry: such a word is
+    // "plain" below and its bits are 0, so nothing happens for it; skip folding and hashing it.
+    if (ascii && !digit && word.size() < 9 && !brands.ascii_word_may_have_bits(word)) continue;
     fold_into(word, buf);  // reuses buf's capacity: no allocation once warm
     const std::uint8_t bits = brands.word_bits(buf);
     if ((bits & BrandIndex::kCodeWord) != 0) out.asks_for_code = true;

@@ -24,7 +24,10 @@ bool is_wide_dot(char32_t c) { return c == 0x3002 || c == 0xFF0E || c == 0xFF61;
 char32_t fullwidth_number_char(char32_t c);
 
 // A non-ASCII code point (decoded from `len` bytes) that normalisation copies unchanged.
-bool is_plain_cp(char32_t c, std::size_t len) {
+inline bool is_plain_cp(char32_t c, std::size_t len) {
+  // Below U+2009 (Latin, Cyrillic, Greek, Arabic, Thai) only NBSP and the two Arabic digit ranges
+  // change; every other rule below is about higher code points.
+  if (c < 0x2009) return c != 0x00A0 && !(c >= 0x0660 && c <= 0x0669) && !(c >= 0x06F0 && c <= 0x06F9);
   if (c == 0xFFFD && len == 1) return false;  // an invalid byte: replaced
   return !is_invisible(c) && !is_space_variant(c) && !is_wide_dot(c) && fullwidth_number_char(c) == 0 &&
          !(c >= 0x0660 && c <= 0x0669) && !(c >= 0x06F0 && c <= 0x06F9);
@@ -74,17 +77,33 @@ class Builder {
   }
   // Copies text[b, e), whole well-formed code points that normalisation leaves alone; each byte
   // maps to the code point it belongs to.
-  void emit_run(std::string_view text, std::size_t b, std::size_t e) {
+  void emit_run(std::string_view text, std::size_t b, std::size_t e, bool ascii = false) {
     n_.text.append(text.substr(b, e - b));
+    // Sized once and written through pointers: push_back per byte was most of the copy's cost.
+    const std::size_t at = n_.src_begin.size();
+    n_.src_begin.resize(at + (e - b));
+    n_.src_end.resize(at + (e - b));
+    std::uint32_t* sb = n_.src_begin.data() + at;
+    std::uint32_t* se = n_.src_end.data() + at;
+    if (ascii) {  // the caller saw only ASCII bytes: each byte is its own code point
+      for (std::size_t k = b; k < e; ++k) {
+        *sb++ = static_cast<std::uint32_t>(k);
+        *se++ = static_cast<std::uint32_t>(k + 1);
+      }
+      return;
+    }
     std::uint32_t begin = static_cast<std::uint32_t>(b), end = begin;
     for (std::size_t k = b; k < e; ++k) {
       const auto c = static_cast<unsigned char>(text[k]);
-      if ((c & 0xC0) != 0x80) {  // a lead byte: the code point's extent
+      if (c < 0x80) {  // ASCII: one byte, its own extent
         begin = static_cast<std::uint32_t>(k);
-        end = begin + (c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4);
+        end = begin + 1;
+      } else if ((c & 0xC0) != 0x80) {  // a lead byte: the code point's extent
+        begin = static_cast<std::uint32_t>(k);
+        end = begin + (c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4);
       }
-      n_.src_begin.push_back(begin);
-      n_.src_end.push_back(end);
+      *sb++ = begin;
+      *se++ = end;
     }
   }
   void emit_cp(char32_t cp, std::size_t b, std::size_t e) {
@@ -165,7 +184,7 @@ std::size_t decode_utf8_multibyte(std::string_view s, std::size_t i, char32_t& c
   return len;
 }
 
-std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp) {
+std::size_t decode_utf8_before_multibyte(std::string_view s, std::size_t i, char32_t& cp) {
   std::size_t start = i - 1;
   // Walk back over at most three continuation bytes.
   while (start > 0 && i - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
@@ -188,43 +207,47 @@ bool icu_letter(char32_t c) {
 
 bool icu_word(char32_t c) { return icu_letter(c) || u_isdigit(static_cast<UChar32>(c)); }
 
-// Classes of every BMP code point (bit 0 letter, bit 1 word), built once from ICU: two ICU
-// property look-ups per character were a tenth of the extraction time on Cyrillic, Thai, Arabic.
-const std::array<std::uint8_t, 0x10000>& bmp_classes() {
+}  // namespace
+
+// Two ICU property look-ups per character were a tenth of the extraction time on Cyrillic, Thai,
+// Arabic: the BMP's classes are computed once.
+const std::uint8_t* build_bmp_classes() {
   static const auto table = [] {
     auto t = std::make_unique<std::array<std::uint8_t, 0x10000>>();
     for (char32_t c = 0; c < 0x10000; ++c)
-      (*t)[c] = static_cast<std::uint8_t>((icu_letter(c) ? 1 : 0) | (icu_word(c) ? 2 : 0));
+      (*t)[c] = static_cast<std::uint8_t>(
+          (icu_letter(c) ? 1 : 0) | (icu_word(c) ? 2 : 0) |
+          (u_foldCase(static_cast<UChar32>(c), U_FOLD_CASE_DEFAULT) == static_cast<UChar32>(c) ? 4 : 0));
     return t;
   }();
-  return *table;
+  return table->data();
 }
 
-}  // namespace
+bool is_letter_cp_astral(char32_t c) { return icu_letter(c); }
 
-bool is_letter_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 1) != 0 : icu_letter(c); }
-
-bool is_word_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 2) != 0 : icu_word(c); }
-
-bool is_cjk(char32_t c) {
-  return (c >= 0x1100 && c <= 0x11FF) || (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xA960 && c <= 0xA97F) ||
-         (c >= 0xAC00 && c <= 0xD7FF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
-         (c >= 0xFF00 && c <= 0xFFEF) || (c >= 0x20000 && c <= 0x3FFFF);
-}
+bool is_word_cp_astral(char32_t c) { return icu_word(c); }
 
 void fold_into(std::string_view s, std::u32string& out) {
-  out.clear();
+  // At most one code point per byte: size once, write through a pointer, trim (push_back per
+  // character was half the cost of folding a word).
+  out.resize(s.size());
+  char32_t* o = out.data();
+  std::size_t n = 0;
   for (std::size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {  // ASCII folds to lower case; no ICU call
-      out.push_back(b >= 'A' && b <= 'Z' ? static_cast<char32_t>(b - 'A' + 'a') : static_cast<char32_t>(b));
+      o[n++] = b >= 'A' && b <= 'Z' ? static_cast<char32_t>(b - 'A' + 'a') : static_cast<char32_t>(b);
       ++i;
       continue;
     }
     char32_t cp = 0;
     i += decode_utf8(s, i, cp);
-    out.push_back(static_cast<char32_t>(u_foldCase(static_cast<UChar32>(cp), U_FOLD_CASE_DEFAULT)));
+    // Scripts without case (Arabic, Thai, Han, ...) fold to themselves: the table says so.
+    o[n++] = cp < 0x10000 && (bmp_classes()[cp] & 4) != 0
+                 ? cp
+                 : static_cast<char32_t>(u_foldCase(static_cast<UChar32>(cp), U_FOLD_CASE_DEFAULT));
   }
+  out.resize(n);
 }
 
 std::u32string fold(std::string_view s) {
@@ -372,11 +395,19 @@ NormalizedText normalize(std::string_view text, const TldPredicate* is_tld) {
     std::size_t len = 1;
     if (byte >= 0x80) len = decode_utf8(text, i, cp);
     if (plain_ascii(byte) || (byte >= 0x80 && is_plain_cp(cp, len))) {
-      // A run of characters normalisation leaves alone, up to the next space (where a
-      // letter-spaced host may start): copied in one go.
+      // A run of characters normalisation leaves alone, copied in one go. It goes on over a
+      // space unless a letter-spaced host could start after it (a letter or digit followed by a
+      // space): there the loop above must look, so the run stops before that space.
       std::size_t j = i + len;
-      while (j < text.size() && text[j] != ' ') {
+      bool ascii = byte < 0x80;
+      while (j < text.size()) {
         const auto b = static_cast<unsigned char>(text[j]);
+        if (b == ' ') {
+          if (j + 2 < text.size() && text[j + 2] == ' ' && is_ascii_alnum(static_cast<unsigned char>(text[j + 1])))
+            break;
+          ++j;
+          continue;
+        }
         if (b < 0x80) {
           if (!plain_ascii(b)) break;
           ++j;
@@ -385,9 +416,10 @@ NormalizedText normalize(std::string_view text, const TldPredicate* is_tld) {
         char32_t c = 0;
         const std::size_t l = decode_utf8(text, j, c);
         if (!is_plain_cp(c, l)) break;
+        ascii = false;
         j += l;
       }
-      out.emit_run(text, i, j);
+      out.emit_run(text, i, j, ascii);
       i = j;
       continue;
     }

@@ -65,24 +65,63 @@ inline std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) 
     cp = (static_cast<char32_t>(b & 0x1F) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F);
     return 2;  // Latin, Cyrillic, Greek, Arabic, Hebrew
   }
+  if (b >= 0xE0 && b < 0xF0 && i + 2 < s.size()) {  // Thai, CJK, punctuation: inline too
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    const auto b2 = static_cast<unsigned char>(s[i + 2]);
+    // Unicode §3.9 Table 3-7: E0 needs A0..BF (no overlong forms), ED needs 80..9F (no surrogates).
+    const bool second_ok = b == 0xE0 ? b1 >= 0xA0 && b1 <= 0xBF : b == 0xED ? b1 >= 0x80 && b1 <= 0x9F
+                                                                           : (b1 & 0xC0) == 0x80;
+    if (second_ok && (b2 & 0xC0) == 0x80) {
+      cp = (static_cast<char32_t>(b & 0x0F) << 12) | (static_cast<char32_t>(b1 & 0x3F) << 6) | (b2 & 0x3F);
+      return 3;
+    }
+  }
   return decode_utf8_multibyte(s, i, cp);
 }
 
+/// Out-of-line part of decode_utf8_before for non-ASCII bytes.
+std::size_t decode_utf8_before_multibyte(std::string_view s, std::size_t i, char32_t& cp);
+
 /// The code point that ends just before `s[i]` (i > 0); returns its byte length.
-std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp);
+inline std::size_t decode_utf8_before(std::string_view s, std::size_t i, char32_t& cp) {
+  const auto b = static_cast<unsigned char>(s[i - 1]);
+  if (b < 0x80) {  // ASCII: no continuation bytes to walk back over
+    cp = b;
+    return 1;
+  }
+  return decode_utf8_before_multibyte(s, i, cp);
+}
 
 using core::append_utf8;
 
+/// Classes of every BMP code point (bit 0 letter, bit 1 word, bit 2 case-folds to itself), built
+/// once from ICU.
+const std::uint8_t* build_bmp_classes();
+/// The same table, looked up inline (the classes are asked for every non-ASCII character).
+inline const std::uint8_t* bmp_classes() {
+  static const std::uint8_t* const table = build_bmp_classes();
+  return table;
+}
+/// Non-BMP parts of is_letter_cp and is_word_cp (ICU properties).
+bool is_letter_cp_astral(char32_t c);
+bool is_word_cp_astral(char32_t c);
+
 /// Non-ASCII parts of is_letter_cp and is_word_cp (ICU properties).
-bool is_letter_cp_icu(char32_t c);
-bool is_word_cp_icu(char32_t c);
+inline bool is_letter_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 1) != 0 : is_letter_cp_astral(c); }
+inline bool is_word_cp_icu(char32_t c) { return c < 0x10000 ? (bmp_classes()[c] & 2) != 0 : is_word_cp_astral(c); }
 
 /// Letters, digits and combining marks of any script (ICU properties).
 inline bool is_word_cp(char32_t c) { return c < 0x80 ? is_ascii_alnum(c) : is_word_cp_icu(c); }
 /// Letters and combining marks only (no digits).
 inline bool is_letter_cp(char32_t c) { return c < 0x80 ? is_ascii_alpha(c) : is_letter_cp_icu(c); }
 /// Scripts written without spaces (Han, Kana, Hangul) and the CJK/fullwidth punctuation blocks.
-bool is_cjk(char32_t c);
+/// Inline, with the common answer (everything below U+1100: Latin, Cyrillic, Arabic, Thai) first.
+inline bool is_cjk(char32_t c) {
+  if (c < 0x1100) return false;
+  return c <= 0x11FF || (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xA960 && c <= 0xA97F) ||
+         (c >= 0xAC00 && c <= 0xD7FF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+         (c >= 0xFF00 && c <= 0xFFEF) || (c >= 0x20000 && c <= 0x3FFFF);
+}
 
 /// Simple case fold of a UTF-8 string (ICU default folding, code point by code point).
 std::u32string fold(std::string_view s);

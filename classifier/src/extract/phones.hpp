@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "extract/normalize.hpp"
+#include "normalize.hpp"  // relative: the tests include this header from outside src/
 #include "smish/core/types.hpp"
 
 namespace i18n::phonenumbers {
@@ -41,6 +41,7 @@ struct PhoneQuery {
   const std::vector<std::string>* service_numbers = nullptr;  ///< flagged "service_number"; may be null
   const BrandIndex* brands = nullptr;         ///< brand short codes are short codes too; may be null
   std::size_t cache_entries = 0;              ///< per-thread matcher result cache size; 0: no cache
+  bool fast_path = true;                      ///< decide plain windows without the matcher (fast_window_matches)
 };
 
 /// Finds phone numbers and short codes. Immutable after construction; thread-safe.

@@ -271,9 +271,40 @@ struct UrlFinder::Candidate {
   Host host;
 };
 
+namespace {
+
+constexpr std::size_t kShortTldSlots = 26 + 26 * 26 + 26 * 26 * 26;
+
+// Index of a label of one to three letters a-z in UrlFinder::short_tlds_; -1 for any other label.
+std::ptrdiff_t short_tld_slot(std::string_view label) {
+  if (label.empty() || label.size() > 3) return -1;
+  std::ptrdiff_t index = 0;
+  for (char c : label) {
+    if (c < 'a' || c > 'z') return -1;
+    index = index * 26 + (c - 'a');
+  }
+  constexpr std::ptrdiff_t kOffset[] = {0, 0, 26, 26 + 26 * 26};  // labels of length 1, 2, 3
+  return kOffset[label.size()] + index;
+}
+
+}  // namespace
+
 UrlFinder::UrlFinder() {
   owned_ = psl_latest(nullptr);  // the system list when it is newer than the built-in one
   psl_ = owned_ != nullptr ? owned_ : psl_builtin();
+  if (psl_ == nullptr) return;
+  short_tlds_.assign(kShortTldSlots, false);
+  std::string label;
+  for (std::size_t len = 1; len <= 3; ++len) {
+    label.assign(len, 'a');
+    for (;;) {
+      short_tlds_[static_cast<std::size_t>(short_tld_slot(label))] = is_known_tld_in_psl(label);
+      std::size_t k = len;  // the next label in a..z order, odometer style
+      while (k > 0 && label[k - 1] == 'z') label[--k] = 'a';
+      if (k == 0) break;
+      ++label[k - 1];
+    }
+  }
 }
 
 UrlFinder::~UrlFinder() {
@@ -281,6 +312,12 @@ UrlFinder::~UrlFinder() {
 }
 
 bool UrlFinder::is_known_tld(std::string_view ascii_tld) const {
+  if (psl_ == nullptr || ascii_tld.empty()) return false;
+  if (const std::ptrdiff_t slot = short_tld_slot(ascii_tld); slot >= 0) return short_tlds_[static_cast<std::size_t>(slot)];
+  return is_known_tld_in_psl(ascii_tld);
+}
+
+bool UrlFinder::is_known_tld_in_psl(std::string_view ascii_tld) const {
   if (psl_ == nullptr || ascii_tld.empty()) return false;
   const std::string tld(ascii_tld);
   return psl_is_public_suffix2(psl_, tld.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
@@ -639,6 +676,11 @@ UrlScan UrlFinder::scan(const NormalizedText& nt) const {
     if (out.urls.size() + out.emails.size() + out.tels.size() >= kMaxUrlHits) {
       out.truncated = true;
       break;
+    }
+    const auto b0 = static_cast<unsigned char>(t[i]);
+    if (b0 < 0x80 && !is_ascii_alnum(b0) && b0 != '/') {  // ASCII space or punctuation: as below, cheaper
+      ++i;
+      continue;
     }
     char32_t cur = 0;
     const std::size_t len = decode_utf8(t, i, cur);

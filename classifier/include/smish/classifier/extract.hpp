@@ -45,6 +45,10 @@ struct ExtractConfig {
   /// Default: 4096. Per-thread cache of number-matcher results (a campaign repeats the same
   /// number in the same words); 0 disables it. Bounded: cleared when full.
   std::size_t number_cache_entries = 4096;
+  /// Default: true. Windows holding one plain number are decided from libphonenumber's metadata
+  /// (RE2) with exactly the matcher's result, the rest by PhoneNumberMatcher; false sends every
+  /// window to the matcher (for differential tests).
+  bool number_fast_path = true;
 };
 
 /// Finds numbers, URLs and domains in a text. Immutable after construction; thread-safe.
