@@ -387,6 +387,9 @@ int smishd_main(int argc, char** argv) {
       }
       core::log_info("smishd_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       ops.set_ready(false);
+      // The batch the storage thread is working on ends within 2 s (then the rest waits, durable,
+      // in the inbox): the stop stays within 5 s however slow classification is.
+      pipeline.finish_by(std::chrono::steady_clock::now() + std::chrono::seconds(2));
       io_stopping = true;
       bind_tick.cancel();
       for (auto& s : sessions) s->stop();

@@ -214,6 +214,10 @@ core::Status Pipeline::process_singles() {
     std::vector<Made> reports;
     std::vector<std::string> consumed;
     for (auto& e : *pending) {
+      if (!reports.empty() && std::chrono::steady_clock::now().time_since_epoch().count() >= finish_by_ns_.load()) {
+        backlog_ = true;  // stopping: the rest stays in the inbox
+        break;
+      }
       auto decoded = decode_parts({&e.segment}, options_.text_by_smsc[e.segment.smsc]);
       std::vector<storage::InboxEntry> one{e};
       reports.push_back(make_report(one, std::move(decoded.utf8), decoded.flags));

@@ -85,6 +85,23 @@ TEST_SUITE("app/pipeline") {
     CHECK(r.extraction.urls[0].domain == "tele2-lv-bonus.info");
   }
 
+  TEST_CASE("a stop cuts the batch short after the message in hand; the rest stays in the inbox") {
+    Fixture f;
+    std::vector<core::InboundSegment> in;
+    for (int i = 0; i < 5; ++i)
+      in.push_back(segment("3712000000" + std::to_string(i), 0, *text::encode_gsm7("message " + std::to_string(i)), {},
+                           1000 + i));
+    for (auto st : f.pipeline->accept(in)) CHECK(st == core::AcceptStatus::Stored);
+    f.pipeline->finish_by(std::chrono::steady_clock::now() - std::chrono::seconds(1));  // already due
+    f.pipeline->process();
+    CHECK(f.reports().size() == 1);
+    CHECK(f.pipeline->backlog());
+    f.pipeline->finish_by(std::chrono::steady_clock::time_point::max());  // the next start: no deadline
+    while (f.pipeline->backlog()) f.pipeline->process();
+    f.pipeline->process();
+    CHECK(f.reports().size() == 5);  // nothing lost, nothing twice
+  }
+
   TEST_CASE("a redelivered segment is acknowledged but never becomes a second report") {
     Fixture f;
     std::vector<core::InboundSegment> in{segment("37120000001", 0, *text::encode_gsm7("hello"), {}, 1000)};

@@ -20,6 +20,8 @@ TEST_SUITE("blocklist/formats") {
       const char* out;  // nullptr: refused
       bool ip = false;
     };
+    // Rows hold C strings: a computed one must outlive the table (a temporary's c_str() would dangle).
+    const std::string label_too_long = std::string(64, 'a') + ".example";
     const Row rows[] = {
         {IndicatorKind::Number, "+37129999901", "+37129999901"},
         {IndicatorKind::Number, "+6831234", "+6831234"},
@@ -43,7 +45,7 @@ TEST_SUITE("blocklist/formats") {
         {IndicatorKind::Domain, "1.2.3.4", "1.2.3.4", true},
         {IndicatorKind::Domain, "1.2.3.999", nullptr},
         {IndicatorKind::Host, "Login.Evil.Example", "login.evil.example"},
-        {IndicatorKind::Host, (std::string(64, 'a') + ".example").c_str(), nullptr},
+        {IndicatorKind::Host, label_too_long.c_str(), nullptr},
         {IndicatorKind::Url, "HTTP://Evil.Example/Pay?x=1", "http://evil.example/Pay?x=1"},
         {IndicatorKind::Url, "https://evil.example:8443/a", "https://evil.example:8443/a"},
         {IndicatorKind::Url, "https://evil.example/ā", "https://evil.example/%C4%81"},

@@ -2,6 +2,10 @@
 // indicator updates after the acknowledgements.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <limits>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -101,6 +105,12 @@ class Pipeline final : public core::ReportSink {
   void reconfigure(const classifier::Extractor& extractor, const classifier::Classifier& classifier,
                    std::shared_ptr<const ReplyTemplates> templates, blocklist::PolicyConfig policy);
 
+  /// A stop is coming: from `deadline` on, process() ends its batch early (after the message in
+  /// hand; what it has not reached stays in the inbox, durable, for the next start). Any thread.
+  void finish_by(std::chrono::steady_clock::time_point deadline) {
+    finish_by_ns_ = deadline.time_since_epoch().count();
+  }
+
   /// True when the last process() left whole messages waiting (it handles one batch per call).
   bool backlog() const { return backlog_; }
 
@@ -130,6 +140,7 @@ class Pipeline final : public core::ReportSink {
   const classifier::Classifier* classifier_;
   PipelineOptions options_;
   bool replying_;  ///< replies on and templates loaded; fixed at construction (accept() reads it)
+  std::atomic<std::int64_t> finish_by_ns_{std::numeric_limits<std::int64_t>::max()};  ///< steady_clock ticks
   const core::Clock& clock_;
   PipelineStats stats_;
   ReplyTransport* transport_ = nullptr;
