@@ -267,7 +267,12 @@ core::Extraction Extractor::extract(std::string_view text, std::string_view regi
 }
 
 std::optional<std::string> to_e164(std::string_view raw, std::string_view region) {
-  return detail::parse_e164(raw, upper_region(region));
+  auto e164 = detail::parse_e164(raw, upper_region(region));
+  // libphonenumber can read an odd input (an extension marker after digits, say) as a number whose
+  // E.164 form parses back as another number: not a stable key for an indicator or a reporter, so
+  // refused (found by fuzz_extract's idempotence check).
+  if (e164 && detail::parse_e164(*e164, "") != e164) return std::nullopt;
+  return e164;
 }
 
 std::string region_of(std::string_view e164) { return detail::region_of_e164(e164); }
