@@ -252,6 +252,12 @@ int smishd_main(int argc, char** argv) {
   std::int64_t last_export_ms = 0;
   StorageSnapshot snapshot;  // storage thread: what /metrics shows of it
   blocklist::ExportStats exports_before;  // of exporters replaced by a reload
+  // Every export run since start: the current exporter's counters on top of the replaced ones'.
+  auto exports_total = [&] {
+    const auto& es = (*exporter)->stats();
+    return blocklist::ExportStats{exports_before.published + es.published, exports_before.unchanged + es.unchanged,
+                                  exports_before.refused + es.refused, exports_before.failed + es.failed};
+  };
   snapshot.export_serial = blocklist::current_serial(config->exporter.out_dir);
   if (snapshot.export_serial > 0) {
     const auto manifest = std::filesystem::path(config->exporter.out_dir) / "serials" /
@@ -265,9 +271,7 @@ int smishd_main(int argc, char** argv) {
   auto publish_storage = [&] {
     snapshot.pipeline = pipeline.stats();
     snapshot.engine = (*store)->engine_stats();
-    const auto& es = (*exporter)->stats();
-    snapshot.exports = {exports_before.published + es.published, exports_before.unchanged + es.unchanged,
-                        exports_before.refused + es.refused, exports_before.failed + es.failed};
+    snapshot.exports = exports_total();
     ops.set_storage(snapshot);
     if (!ready && !pipeline.backlog() && !storage_stopping) {
       ready = true;  // what was acknowledged before this start is processed: taking traffic as usual
@@ -320,9 +324,7 @@ int smishd_main(int argc, char** argv) {
     } else if (auto next_exporter = blocklist::Exporter::create((*next)->config.blocklist, config->exporter); !next_exporter) {
       why = "export: " + next_exporter.error().detail;
     } else {
-      const auto& es = (*exporter)->stats();
-      exports_before = {exports_before.published + es.published, exports_before.unchanged + es.unchanged,
-                        exports_before.refused + es.refused, exports_before.failed + es.failed};
+      exports_before = exports_total();
       *exporter = std::move(*next_exporter);
       pipeline.reconfigure(*(*next)->extractor, *(*next)->classifier, (*next)->templates, (*next)->config.blocklist);
       if (admin) admin->set_policy((*next)->config.blocklist);
