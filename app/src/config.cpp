@@ -196,6 +196,7 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
   f.push_back(int_field<std::int64_t>("storage.reassembly_timeout_s", c.storage.reassembly_timeout_s, 1, 7LL * 86400, "incomplete concatenations become gap reports after it"));
   f.push_back(int_field<std::int64_t>("storage.max_pending_parts", c.storage.max_pending_parts, 16, 100000000, "beyond it the oldest incomplete concatenations become gap reports early"));
   f.push_back(int_field<std::int64_t>("storage.max_pending_bytes", c.storage.max_pending_bytes, 4096, 1LL << 40, "the same bound in user-data octets"));
+  f.push_back(int_field<std::int64_t>("storage.raw_retention_days", c.storage.raw_retention_days, 1, 3650, "reports older than this keep indicators and a text fingerprint, not the text or PDUs"));
   f.push_back(string_field("storage.pseudonym_key_file", c.storage.pseudonym_key_file, 4096, "file with the reporter-pseudonym HMAC key (>= 16 octets)"));
   f.push_back(string_field("storage.pseudonym_key_env", c.storage.pseudonym_key_env, 128, "environment variable with the key, when no file is set"));
   // classifier
@@ -216,6 +217,11 @@ std::vector<Field> schema(Config& c, std::string& password_file, std::string& pa
   f.push_back(double_field("blocklist.score_threshold", c.blocklist.score_threshold, 0.0, 1.0, "scam score an indicator's reports must reach"));
   f.push_back(int_field<std::int64_t>("blocklist.number_expiry_days", c.blocklist.number_expiry_days, 1, 3650, "a listed number lapses this long after its last report"));
   f.push_back(int_field<std::int64_t>("blocklist.url_expiry_days", c.blocklist.url_expiry_days, 1, 3650, "same for URLs, hosts and domains"));
+  f.push_back(int_field("blocklist.reporter_max_per_hour", c.blocklist.reporter_max_per_hour, 1, 1000000, "a reporter's reports beyond it in one hour weigh nothing"));
+  f.push_back(int_field("blocklist.reporter_max_per_day", c.blocklist.reporter_max_per_day, 1, 1000000, "the same per UTC day"));
+  f.push_back(double_field("blocklist.burst_newcomer_fraction", c.blocklist.burst_newcomer_fraction, 0.0, 1.0, "hold for review when this fraction of the window's reporters are first-time (0: off)"));
+  f.push_back(int_field("blocklist.burst_min_newcomers", c.blocklist.burst_min_newcomers, 1, 1000000, "first-time reporters in the window that make a burst"));
+  f.push_back(int_field<std::int64_t>("blocklist.newcomer_age_h", c.blocklist.newcomer_age_h, 0, 24 * 365, "a reporter counts as first-time this long after its first report"));
   f.push_back(list_field("blocklist.allow_numbers", c.blocklist.allow_numbers, "E.164 numbers never listed (the operator's own)"));
   f.push_back(list_field("blocklist.allow_domains", c.blocklist.allow_domains, "domains never listed, subdomains included"));
   // export

@@ -26,6 +26,9 @@
 namespace smish::app {
 namespace {
 
+constexpr std::int64_t kRetentionIntervalMs = 60 * 1000;  // how often the retention sweep looks for reports to reduce
+constexpr std::size_t kRetentionStep = 10000;              // reports reduced at most per sweep step
+
 constexpr const char* kUsage =
     "usage: smishd [--config FILE] [--set section.key=value ...]\n"
     "       smishd --print-example-config\n"
@@ -156,6 +159,7 @@ int smishd_main(int argc, char** argv) {
   popts.reassembly_timeout_s = config->storage.reassembly_timeout_s;
   popts.max_pending_parts = config->storage.max_pending_parts;
   popts.max_pending_bytes = config->storage.max_pending_bytes;
+  popts.raw_retention_days = config->storage.raw_retention_days;
   popts.default_region = config->extract.default_region;
   popts.replies = config->replies;
   popts.service_numbers = config->extract.service_numbers;
@@ -250,6 +254,7 @@ int smishd_main(int argc, char** argv) {
   // Periodic work on the storage thread: timed-out concatenations, the export.
   asio::steady_timer tick(work);
   std::int64_t last_export_ms = 0;
+  std::int64_t last_retention_ms = 0;
   StorageSnapshot snapshot;  // storage thread: what /metrics shows of it
   blocklist::ExportStats exports_before;  // of exporters replaced by a reload
   // Every export run since start: the current exporter's counters on top of the replaced ones'.
@@ -286,6 +291,13 @@ int smishd_main(int argc, char** argv) {
       if (ec || storage_stopping) return;
       pipeline.process();
       const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
+      if (now_ms - last_retention_ms >= kRetentionIntervalMs && !pipeline.backlog()) {
+        // Bounded steps between messages; a backlog of old reports (a first start after an
+        // upgrade) is worked off a step a tick.
+        auto swept = pipeline.sweep_retention(kRetentionStep);
+        if (!swept) core::log_error("retention_failed", {{"error", swept.error().message()}});
+        if (!swept || *swept < kRetentionStep) last_retention_ms = now_ms;
+      }
       if (config->exporter.interval_s > 0 && now_ms - last_export_ms >= config->exporter.interval_s * 1000) {
         last_export_ms = now_ms;
         // Logs its outcome (published, refused, failed) and counts it.

@@ -148,6 +148,14 @@ void render_storage(Families& f, const StorageSnapshot& st, std::int64_t now_ms)
   f.counter("smishd_reply_receipts_total", "delivery receipts of replies", {{"matched", "true"}}, double(p.receipts_matched));
   f.counter("smishd_reply_receipts_total", "delivery receipts of replies", {{"matched", "false"}}, double(p.receipts_unmatched));
   f.counter("smishd_sender_answers_total", "two-step answers that named the scammer's sender", {}, double(p.sender_answers));
+  f.counter("smishd_reports_rate_capped_total", "reports stored without weight: their reporter was over its hourly or daily cap",
+            {}, double(p.rate_capped));
+  f.counter("smishd_allowlisted_reports_total", "report-indicator pairs naming an allowlisted (protected) value", {},
+            double(p.allowlisted_reports));
+  f.counter("smishd_allowlist_alerts_total", "allowlisted values reported by min_reporters distinct reporters (and each tenfold)",
+            {}, double(p.allowlist_alerts));
+  f.counter("smishd_retention_reduced_total", "reports reduced to indicators and a text fingerprint by retention", {},
+            double(p.retention_reduced));
 
   for (const auto& e : st.engine) {
     const std::string name = "smishd_rocksdb_" + e.name;

@@ -22,6 +22,10 @@ std::string mask_source_addr(std::string pdu) {
   return pdu;
 }
 
+constexpr std::int64_t kHourMs = 3600LL * 1000;
+constexpr std::int64_t kDayMs = 24 * kHourMs;
+constexpr const char* kRetentionCursor = "retention:next_id";  // the first report id not yet swept
+constexpr std::size_t kMinCampaignText = 12;  // characters of campaign_text() below which no campaign is given
 constexpr std::string_view kGapMarker = " [\xE2\x80\xA6] ";  // " […] " where parts never arrived
 
 }  // namespace
@@ -163,7 +167,23 @@ bool Pipeline::repliable(const std::string& number, const core::SmppAddress& sou
   return true;
 }
 
+core::Status Pipeline::load_campaigns() {
+  if (campaigns_loaded_) return {};
+  auto s = store_.scan_campaign_fingerprints([&](std::uint64_t fp, std::string_view campaign) {
+    campaigns_.insert(fp, campaign);
+    return true;
+  });
+  if (!s && s.error().code != core::ErrorCode::Unsupported) return s;
+  campaigns_loaded_ = true;
+  return {};
+}
+
 void Pipeline::process() {
+  if (auto s = load_campaigns(); !s) {
+    ++stats_.process_failures;
+    core::log_error("process_failed", {{"stage", "campaigns"}, {"error", s.error().message()}});
+    return;  // campaign ids must stay stable: nothing is processed without them (the inbox keeps it)
+  }
   if (auto s = process_singles(); !s) {
     ++stats_.process_failures;
     core::log_error("process_failed", {{"stage", "singles"}, {"error", s.error().message()}});
@@ -173,6 +193,48 @@ void Pipeline::process() {
     core::log_error("process_failed", {{"stage", "concatenations"}, {"error", s.error().message()}});
   }
   if (!backlog_) dispatch_due();
+}
+
+core::Result<std::uint64_t> Pipeline::sweep_retention(std::size_t limit) {
+  const std::int64_t now_ms = core::to_unix_ms(clock_.now());
+  const std::int64_t cutoff = now_ms - options_.raw_retention_days * kDayMs;
+  auto cursor = store_.get_counter(kRetentionCursor);
+  if (!cursor) return cursor.error();
+  storage::Commit c;
+  std::uint64_t next = static_cast<std::uint64_t>(*cursor);
+  auto scanned = store_.scan_reports_from(next, [&](const core::Report& r) {
+    // Ids follow processing order, close to arrival order: the first report inside the retention
+    // time ends the sweep (a concatenation finished late is reduced by a later sweep).
+    if (r.received_ms >= cutoff) return false;
+    next = r.id + 1;
+    if (!r.text.empty() || !r.raw_pdus.empty()) {
+      core::Report reduced = r;
+      reduced.text_fingerprint = core::sha256_hex(r.text).substr(0, 16);
+      reduced.text.clear();
+      reduced.raw_pdus.clear();
+      c.reports.push_back(std::move(reduced));
+    }
+    return c.reports.size() < limit;
+  });
+  if (!scanned) return scanned.error();
+  c.counters.emplace_back(kRetentionCursor, static_cast<std::int64_t>(next));
+  // Rate and reply counters are per hour and day: two days on, nothing reads them any more.
+  const std::string stale_day = core::format_utc(now_ms - 2 * kDayMs).substr(0, 10);
+  for (const char* prefix : {"rate:", "replies:"}) {
+    auto s = store_.scan_counters(prefix, [&](std::string_view name, std::int64_t) {
+      // The counter's day is the 10 characters after the last ':' (hour counters: then "Thh").
+      const auto colon = name.rfind(':');
+      if (colon != std::string_view::npos && name.substr(colon + 1, 10) < stale_day) c.counters_delete.emplace_back(name);
+      return true;
+    });
+    if (!s) return s.error();
+  }
+  if (auto s = store_.commit(c); !s) return s.error();
+  stats_.retention_reduced += c.reports.size();
+  if (!c.reports.empty() || !c.counters_delete.empty())
+    core::log_info("retention_swept", {{"reports_reduced", c.reports.size()}, {"counters_deleted", c.counters_delete.size()},
+                                       {"cursor", next}});
+  return static_cast<std::uint64_t>(c.reports.size());
 }
 
 Pipeline::Made Pipeline::make_report(const std::vector<storage::InboxEntry>& parts, std::string text, std::uint32_t flags) {
@@ -196,6 +258,14 @@ Pipeline::Made Pipeline::make_report(const std::vector<storage::InboxEntry>& par
     auto a = analyze_text(*extractor_, *classifier_, r.text, r.reporter_country);
     r.extraction = std::move(a.extraction);
     r.verdict = std::move(a.verdict);
+    // Near-duplicates share a campaign id (classifier/campaign.hpp). A text with next to no words
+    // ("+37120000000", "ok") would put unrelated reports into one campaign: none for those.
+    if (classifier::campaign_text(r.text).size() >= kMinCampaignText) {
+      const auto fp = classifier::campaign_fingerprint(r.text);
+      const auto known = campaigns_.size();
+      r.campaign = campaigns_.assign(fp);
+      if (campaigns_.size() != known) new_fingerprints_.emplace_back(fp, r.campaign);
+    }
   } else {
     r.verdict.category = "noise";
     r.verdict.reasons = {"binary data_coding: stored, not analysed"};
@@ -333,18 +403,56 @@ core::Status Pipeline::commit_reports(std::vector<Made> made, std::vector<std::s
     return &touched.emplace(key, std::move(ind)).first->second;
   };
   auto add = [&](const core::Report& r, std::set<std::pair<core::IndicatorKind, std::string>>& once, core::IndicatorKind kind,
-                 const std::string& value, const std::vector<std::string>& flags) -> core::Status {
+                 const std::string& value, const std::vector<std::string>& flags, bool newcomer) -> core::Status {
     if (value.empty() || !once.emplace(kind, value).second) return {};  // one vote per report per indicator
     auto ind = touch(kind, value);
     if (!ind) return ind.error();
-    blocklist::record_report(**ind, r, flags, options_.policy);
+    const auto before = (*ind)->distinct_reporters;
+    blocklist::record_report(**ind, r, flags, options_.policy, newcomer);
     blocklist::evaluate(**ind, options_.policy, now_ms);
+    if ((*ind)->status == core::IndicatorStatus::Allowlisted) {
+      // Reports against a protected value list nothing, but many of them are an attack (or a
+      // brand being impersonated from a look-alike the extraction folded): say so once at
+      // min_reporters distinct reporters and again at each tenfold.
+      ++stats_.allowlisted_reports;
+      const auto after = (*ind)->distinct_reporters;
+      for (std::uint64_t mark = static_cast<std::uint64_t>(std::max(options_.policy.min_reporters, 1)); mark <= after; mark *= 10) {
+        if (before >= mark) continue;
+        ++stats_.allowlist_alerts;
+        core::log_warn("allowlisted_indicator_targeted",
+                       {{"kind", core::to_string(kind)},
+                        {"value", kind == core::IndicatorKind::Number ? core::redact_number(value) : value},
+                        {"distinct_reporters", after}, {"reason", (*ind)->status_reason}});
+        break;
+      }
+    }
     return {};
   };
 
-  // Replies: per-reporter daily caps and conversations, as this batch changes them.
+  // Reporters as this batch changes them: first-time reporters (the burst hold) and rate caps.
+  std::map<std::string, storage::ReporterRecord> reporter_records;
+  std::map<std::string, bool> reporter_changed;
+  auto reporter_of = [&](const std::string& pseudonym) -> core::Result<storage::ReporterRecord*> {
+    if (auto it = reporter_records.find(pseudonym); it != reporter_records.end()) return &it->second;
+    auto got = store_.get_reporter(pseudonym);
+    if (!got && got.error().code != core::ErrorCode::Unsupported) return got.error();
+    storage::ReporterRecord rec;
+    if (got && *got) rec = **got;
+    return &reporter_records.emplace(pseudonym, rec).first->second;
+  };
+  auto is_newcomer = [&](const storage::ReporterRecord& rec, std::int64_t at_ms) {
+    return rec.reports == 0 || at_ms - rec.first_ms < options_.policy.newcomer_age_h * kHourMs;
+  };
+
+  // Counters (reply caps per day, rate caps per hour and day), read once and written back.
   const std::string day = core::format_utc(now_ms).substr(0, 10);
   std::map<std::string, std::int64_t> reply_counts;
+  auto counter = [&](const std::string& name) -> core::Result<std::int64_t*> {
+    if (auto it = reply_counts.find(name); it != reply_counts.end()) return &it->second;
+    auto n = store_.get_counter(name);
+    if (!n) return n.error();
+    return &reply_counts.emplace(name, *n).first->second;
+  };
   std::map<std::string, std::optional<storage::Conversation>> conversations;
   auto conversation_of = [&](const std::string& reporter) -> core::Result<std::optional<storage::Conversation>> {
     if (auto it = conversations.find(reporter); it != conversations.end()) return it->second;
@@ -355,17 +463,13 @@ core::Status Pipeline::commit_reports(std::vector<Made> made, std::vector<std::s
   };
   auto queue_reply = [&](const core::Report& r, const std::string& reply_to, const std::string& kind,
                          const std::string& language) -> core::Status {
-    const std::string counter = "replies:" + r.reporter + ":" + day;
-    if (!reply_counts.count(counter)) {
-      auto n = store_.get_counter(counter);
-      if (!n) return n.error();
-      reply_counts[counter] = *n;
-    }
-    if (reply_counts[counter] >= options_.replies.max_per_day) {
+    auto sent_today = counter("replies:" + r.reporter + ":" + day);
+    if (!sent_today) return sent_today.error();
+    if (**sent_today >= options_.replies.max_per_day) {
       ++stats_.replies_capped;
       return {};
     }
-    ++reply_counts[counter];
+    ++**sent_today;
     storage::OutboxEntry o;
     std::string key;
     for (int shift = 56; shift >= 0; shift -= 8) key += static_cast<char>((static_cast<std::uint64_t>(now_ms) >> shift) & 0xFF);
@@ -409,7 +513,11 @@ core::Status Pipeline::commit_reports(std::vector<Made> made, std::vector<std::s
             pending.reported_sender = answer->value;
             std::set<std::pair<core::IndicatorKind, std::string>> once;
             const auto kind = answer->is_number ? core::IndicatorKind::Number : core::IndicatorKind::SenderId;
-            if (auto s = add(pending, once, kind, answer->value, {"reported_sender"}); !s) return s;
+            auto rec = reporter_of(r.reporter);
+            if (!rec) return rec.error();
+            if (!pending.rate_capped)
+              if (auto s = add(pending, once, kind, answer->value, {"reported_sender"}, is_newcomer(**rec, pending.received_ms)); !s)
+                return s;
             std::erase_if(c.reports, [&](const core::Report& x) { return x.id == pending.id; });
             updated_ids.insert(pending.id);
             updated.push_back(std::move(pending));
@@ -424,16 +532,37 @@ core::Status Pipeline::commit_reports(std::vector<Made> made, std::vector<std::s
         }
       }
     }
-    std::set<std::pair<core::IndicatorKind, std::string>> once;
-    for (const auto& n : r.extraction.numbers)
-      if (auto s = add(r, once, core::IndicatorKind::Number, n.e164, n.flags); !s) return s;
-    for (const auto& u : r.extraction.urls) {
-      if (auto s = add(r, once, core::IndicatorKind::Url, u.url, u.flags); !s) return s;
-      if (auto s = add(r, once, core::IndicatorKind::Host, u.host, u.flags); !s) return s;
-      if (auto s = add(r, once, core::IndicatorKind::Domain, u.domain, u.flags); !s) return s;
+    auto rec = reporter_of(r.reporter);
+    if (!rec) return rec.error();
+    const bool newcomer = is_newcomer(**rec, r.received_ms);
+    if ((*rec)->reports == 0 || r.received_ms < (*rec)->first_ms) (*rec)->first_ms = r.received_ms;
+    (*rec)->last_ms = std::max((*rec)->last_ms, r.received_ms);
+    ++(*rec)->reports;
+    reporter_changed[r.reporter] = true;
+    // Rate caps: a reporter's reports beyond them are stored (an analyst sees them) but weigh
+    // nothing on any indicator, so one reporter cannot flood a value towards a listing.
+    const std::string received = core::format_utc(r.received_ms);
+    auto per_hour = counter("rate:" + r.reporter + ":h:" + received.substr(0, 13));
+    if (!per_hour) return per_hour.error();
+    ++**per_hour;
+    auto per_day = counter("rate:" + r.reporter + ":d:" + received.substr(0, 10));
+    if (!per_day) return per_day.error();
+    ++**per_day;
+    r.rate_capped = **per_hour > options_.policy.reporter_max_per_hour || **per_day > options_.policy.reporter_max_per_day;
+    if (r.rate_capped) {
+      ++stats_.rate_capped;
+    } else {
+      std::set<std::pair<core::IndicatorKind, std::string>> once;
+      for (const auto& n : r.extraction.numbers)
+        if (auto s = add(r, once, core::IndicatorKind::Number, n.e164, n.flags, newcomer); !s) return s;
+      for (const auto& u : r.extraction.urls) {
+        if (auto s = add(r, once, core::IndicatorKind::Url, u.url, u.flags, newcomer); !s) return s;
+        if (auto s = add(r, once, core::IndicatorKind::Host, u.host, u.flags, newcomer); !s) return s;
+        if (auto s = add(r, once, core::IndicatorKind::Domain, u.domain, u.flags, newcomer); !s) return s;
+      }
+      for (const auto& sid : r.extraction.sender_ids)
+        if (auto s = add(r, once, core::IndicatorKind::SenderId, sid, {}, newcomer); !s) return s;
     }
-    for (const auto& sid : r.extraction.sender_ids)
-      if (auto s = add(r, once, core::IndicatorKind::SenderId, sid, {}); !s) return s;
     if (replying && !m.reply_to.empty() && r.verdict.category != "noise") {
       if (options_.templates->is_autoresponse(r.text)) {
         ++stats_.replies_suppressed;
@@ -459,7 +588,10 @@ core::Status Pipeline::commit_reports(std::vector<Made> made, std::vector<std::s
   c.consumed = std::move(consumed);
   for (auto& [key, ind] : touched) c.indicators.push_back(std::move(ind));
   for (const auto& [name, value] : reply_counts) c.counters.emplace_back(name, value);
+  for (const auto& [pseudonym, changed] : reporter_changed) c.reporters_put.emplace_back(pseudonym, reporter_records[pseudonym]);
+  c.campaign_fingerprints = new_fingerprints_;  // kept until a commit wrote them
   if (auto s = store_.commit(c); !s) return s;
+  new_fingerprints_.clear();
   for (const auto& r : c.reports) {
     if (updated_ids.count(r.id)) continue;  // completed by a two-step answer, counted before
     ++stats_.reports;

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include "smish/blocklist/sketch.hpp"
+#include "smish/core/clock.hpp"
+
 namespace smish::blocklist {
 namespace {
 
@@ -44,17 +47,32 @@ std::string host_of(std::string_view url) {
 }  // namespace
 
 void record_report(core::Indicator& ind, const core::Report& report, const std::vector<std::string>& flags,
-                   const PolicyConfig& config) {
+                   const PolicyConfig& config, bool newcomer) {
   ++ind.total_reports;
   if (ind.first_seen_ms == 0 || report.received_ms < ind.first_seen_ms) ind.first_seen_ms = report.received_ms;
   ind.last_seen_ms = std::max(ind.last_seen_ms, report.received_ms);
-  // A reporter counts once per indicator, however often it reports it.
+  // A reporter counts once per indicator, however often it reports it: exactly while the map has
+  // room, then through the sketch, which holds every reporter from the moment the map filled.
   if (auto it = ind.reporters.find(report.reporter); it != ind.reporters.end()) {
     it->second = std::max(it->second, report.received_ms);
+  } else if (ind.reporters.size() < config.max_tracked_reporters) {
+    ind.reporters.emplace(report.reporter, report.received_ms);
+    if (newcomer) {
+      auto at = std::lower_bound(ind.newcomers.begin(), ind.newcomers.end(), report.reporter);
+      if (at == ind.newcomers.end() || *at != report.reporter) ind.newcomers.insert(at, report.reporter);
+    }
+    ind.distinct_reporters = std::max<std::uint64_t>(ind.distinct_reporters + 1, ind.reporters.size());
   } else {
-    ++ind.distinct_reporters;
-    if (ind.reporters.size() < config.max_tracked_reporters) ind.reporters.emplace(report.reporter, report.received_ms);
+    ReporterSketch sketch(ind.sketch);
+    if (ind.sketch.empty())
+      for (const auto& [r, ms] : ind.reporters) sketch.add(r);
+    sketch.add(report.reporter);
+    ind.distinct_reporters = std::max<std::uint64_t>(ind.reporters.size(), sketch.estimate());
   }
+  ++ind.daily[core::format_utc(report.received_ms).substr(0, 10)];
+  while (ind.daily.size() > kDailyCounts) ind.daily.erase(ind.daily.begin());
+  if (!report.campaign.empty() && (ind.campaigns.count(report.campaign) || ind.campaigns.size() < kCampaignCounts))
+    ++ind.campaigns[report.campaign];
   ++ind.categories[report.verdict.category];
   ind.max_score = std::max(ind.max_score, report.verdict.score);
   for (const auto& f : flags)
@@ -63,6 +81,18 @@ void record_report(core::Indicator& ind, const core::Report& report, const std::
   if (ind.recent_reports.size() > kRecentReports)
     ind.recent_reports.erase(ind.recent_reports.begin(),
                              ind.recent_reports.begin() + static_cast<long>(ind.recent_reports.size() - kRecentReports));
+}
+
+void forget_reporter(core::Indicator& ind, const std::string& reporter, const std::vector<std::uint64_t>& report_ids,
+                     const std::vector<std::string>& categories) {
+  if (ind.reporters.erase(reporter) && ind.distinct_reporters > 0) --ind.distinct_reporters;
+  std::erase(ind.newcomers, reporter);
+  ind.total_reports -= std::min<std::uint64_t>(ind.total_reports, report_ids.size());
+  std::erase_if(ind.recent_reports, [&](std::uint64_t id) {
+    return std::find(report_ids.begin(), report_ids.end(), id) != report_ids.end();
+  });
+  for (const auto& c : categories)
+    if (auto it = ind.categories.find(c); it != ind.categories.end() && --it->second == 0) ind.categories.erase(it);
 }
 
 std::vector<std::string> protected_domains(const PolicyConfig& config) {
@@ -137,6 +167,18 @@ core::IndicatorStatus evaluate_with(core::Indicator& ind, const std::map<std::st
   const std::int64_t expiry_ms =
       (ind.kind == core::IndicatorKind::Number ? config.number_expiry_days : config.url_expiry_days) * kDayMs;
   const bool scam_enough = ind.max_score >= config.score_threshold;
+  // A burst of first-time reporters on one target is what a poisoning attempt with fresh SIM
+  // cards looks like: an analyst decides (confirm or allow), automation does not list it.
+  auto held = [&]() -> std::string {
+    if (config.burst_newcomer_fraction <= 0 || ind.newcomers.size() < static_cast<std::size_t>(config.burst_min_newcomers))
+      return "";
+    const auto fresh = static_cast<int>(std::count_if(reporters.begin(), reporters.end(), [&](const auto& r) {
+      return r.second >= window_start && std::binary_search(ind.newcomers.begin(), ind.newcomers.end(), r.first);
+    }));
+    if (fresh < config.burst_min_newcomers || static_cast<double>(fresh) < config.burst_newcomer_fraction * recent) return "";
+    return "held for review: " + std::to_string(fresh) + " of " + std::to_string(recent) + " reporters within " +
+           std::to_string(config.window_h) + " h are first-time reporters";
+  };
   if (ind.status == S::Listed || ind.status == S::Expired) {
     if (now_ms > ind.last_seen_ms + expiry_ms) {
       ind.expires_ms = ind.last_seen_ms + expiry_ms;
@@ -144,12 +186,14 @@ core::IndicatorStatus evaluate_with(core::Indicator& ind, const std::map<std::st
     }
     if (ind.status == S::Listed) {
       ind.expires_ms = ind.last_seen_ms + expiry_ms;  // a listing holds until it lapses
+      if (auto why = held(); !why.empty()) return set(S::Suspected, why);  // ... unless a burst followed it
       return ind.status;
     }
   }
   if (recent >= config.min_reporters && scam_enough) {
     ind.expires_ms = ind.last_seen_ms + expiry_ms;
     if (ind.status == S::Expired && ind.status_ms >= ind.last_seen_ms) return ind.status;  // needs new reports
+    if (auto why = held(); !why.empty()) return set(S::Suspected, why);
     return set(S::Listed, std::to_string(recent) + " distinct reporters within " + std::to_string(config.window_h) + " h");
   }
   if (ind.status == S::Expired) return ind.status;

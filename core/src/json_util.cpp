@@ -1,4 +1,7 @@
 // JSON and MessagePack forms of the domain types.
+#include <openssl/evp.h>
+
+#include <array>
 #include <exception>
 
 #include "smish/core/json.hpp"
@@ -62,6 +65,8 @@ Json to_json(const Report& r, bool with_text) {
   j["analyst_label"] = r.analyst_label ? Json(to_string(*r.analyst_label)) : Json(nullptr);
   j["campaign"] = r.campaign;
   j["reported_sender"] = r.reported_sender;
+  if (r.rate_capped) j["rate_capped"] = true;
+  if (!r.text_fingerprint.empty()) j["text_fingerprint"] = r.text_fingerprint;
   return j;
 }
 
@@ -81,7 +86,11 @@ Json to_json(const Indicator& i) {
               {"status_actor", i.status_actor},
               {"status_ms", i.status_ms},
               {"expires_ms", i.expires_ms},
-              {"recent_reports", i.recent_reports}};
+              {"recent_reports", i.recent_reports},
+              {"campaigns", i.campaigns},
+              {"daily", i.daily},
+              {"newcomers", i.newcomers},
+              {"sketch", Json::binary_t(std::vector<std::uint8_t>(i.sketch.begin(), i.sketch.end()))}};
 }
 
 Result<Extraction> extraction_from_json(const Json& j) {
@@ -147,6 +156,8 @@ Result<Report> report_from_json(const Json& j) {
       r.analyst_label = parse_label(it->get<std::string>());
     r.campaign = get_or<std::string>(j, "campaign", "");
     r.reported_sender = get_or<std::string>(j, "reported_sender", "");
+    r.rate_capped = get_or<bool>(j, "rate_capped", false);
+    r.text_fingerprint = get_or<std::string>(j, "text_fingerprint", "");
     return r;
   } catch (const std::exception& ex) {
     return make_error(ErrorCode::Corruption, std::string("report: ") + ex.what());
@@ -174,6 +185,11 @@ Result<Indicator> indicator_from_json(const Json& j) {
     i.status_ms = get_or<std::int64_t>(j, "status_ms", 0);
     i.expires_ms = get_or<std::int64_t>(j, "expires_ms", 0);
     i.recent_reports = get_or<std::vector<std::uint64_t>>(j, "recent_reports", {});
+    i.campaigns = get_or<std::map<std::string, std::uint64_t>>(j, "campaigns", {});
+    i.daily = get_or<std::map<std::string, std::uint64_t>>(j, "daily", {});
+    i.newcomers = strings(j, "newcomers");
+    if (auto it = j.find("sketch"); it != j.end() && it->is_binary())
+      i.sketch.assign(it->get_binary().begin(), it->get_binary().end());
     return i;
   } catch (const std::exception& ex) {
     return make_error(ErrorCode::Corruption, std::string("indicator: ") + ex.what());
@@ -190,6 +206,13 @@ Result<Json> decode_binary(std::string_view bytes) {
   Json j = Json::from_msgpack(bytes.begin(), bytes.end(), /*strict=*/true, /*allow_exceptions=*/false);
   if (j.is_discarded()) return make_error(ErrorCode::Corruption, "stored value is not valid MessagePack");
   return j;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) return "";
+  return to_hex(std::string_view(reinterpret_cast<const char*>(md.data()), len));
 }
 
 std::string to_hex(std::string_view bytes) {

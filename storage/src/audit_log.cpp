@@ -23,16 +23,9 @@ core::Json canonical(const AuditEntry& e) {
 
 std::string dump(const core::Json& j) { return j.dump(-1, ' ', false, core::Json::error_handler_t::replace); }
 
-std::string sha256_hex(std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) return "";
-  return core::to_hex(std::string_view(reinterpret_cast<const char*>(md.data()), len));
-}
-
 }  // namespace
 
-std::string audit_hash(const AuditEntry& e) { return sha256_hex(dump(canonical(e))); }
+std::string audit_hash(const AuditEntry& e) { return core::sha256_hex(dump(canonical(e))); }
 
 std::string encode_audit(const AuditEntry& e) {
   auto j = canonical(e);

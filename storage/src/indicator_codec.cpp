@@ -23,14 +23,14 @@ using Json = nlohmann::json;
 /// The top-level fields of core::to_json(Indicator), in the order the encoder writes them
 /// (nlohmann objects are sorted by key), so that the lookup of the next key is one comparison.
 enum class Field : std::uint8_t {
-  Categories, DistinctReporters, ExpiresMs, FirstSeenMs, Flags, Kind, LastSeenMs, MaxScore,
-  RecentReports, Reporters, Status, StatusActor, StatusMs, StatusReason, TotalReports, Value,
+  Campaigns, Categories, Daily, DistinctReporters, ExpiresMs, FirstSeenMs, Flags, Kind, LastSeenMs, MaxScore,
+  Newcomers, RecentReports, Reporters, Sketch, Status, StatusActor, StatusMs, StatusReason, TotalReports, Value,
   Unknown,
 };
-constexpr std::array<std::string_view, 16> kFieldNames = {
-    "categories", "distinct_reporters", "expires_ms", "first_seen_ms", "flags",     "kind",
-    "last_seen_ms", "max_score",        "recent_reports", "reporters", "status",    "status_actor",
-    "status_ms",  "status_reason",      "total_reports",  "value"};
+constexpr std::array<std::string_view, 20> kFieldNames = {
+    "campaigns",    "categories", "daily",          "distinct_reporters", "expires_ms",   "first_seen_ms", "flags",
+    "kind",         "last_seen_ms", "max_score",    "newcomers",          "recent_reports", "reporters",   "sketch",
+    "status",       "status_actor", "status_ms",    "status_reason",      "total_reports", "value"};
 
 /// A number as the DOM path's get<T>() would read it; out-of-range floats are clamped instead of
 /// being undefined behaviour.
@@ -111,7 +111,7 @@ class NodePool {
 };
 
 thread_local NodePool<decltype(core::Indicator::reporters)> reporter_nodes;
-thread_local NodePool<decltype(core::Indicator::categories)> category_nodes;
+thread_local NodePool<decltype(core::Indicator::categories)> category_nodes;  // categories, campaigns, daily
 
 /// SAX events of one stored indicator, written straight into an Indicator. Depth 1 is the
 /// top-level object; depth 2 the members of `categories`, `reporters` (objects), `flags` and
@@ -140,8 +140,9 @@ class IndicatorSax {
   bool string(Json::string_t& v) {
     if (skipping()) return true;
     if (depth_ == 2) {
-      if (field_ != Field::Flags) return fail("holds a string");
-      out_.flags.push_back(std::move(v));
+      if (field_ == Field::Flags) out_.flags.push_back(std::move(v));
+      else if (field_ == Field::Newcomers) out_.newcomers.push_back(std::move(v));
+      else return fail("holds a string");
       return true;
     }
     if (depth_ != 1) return fail("is not an object");
@@ -164,8 +165,12 @@ class IndicatorSax {
     }
   }
 
-  bool binary(Json::binary_t&) {
+  bool binary(Json::binary_t& b) {
     if (skipping() || (depth_ == 1 && field_ == Field::Unknown)) return true;
+    if (depth_ == 1 && field_ == Field::Sketch) {
+      out_.sketch.assign(b.begin(), b.end());
+      return true;
+    }
     return fail("is binary");
   }
 
@@ -175,6 +180,8 @@ class IndicatorSax {
     if (depth_ == 1) {
       switch (field_) {
         case Field::Categories: category_nodes.reclaim(out_.categories); return enter();
+        case Field::Campaigns: category_nodes.reclaim(out_.campaigns); return enter();
+        case Field::Daily: category_nodes.reclaim(out_.daily); return enter();
         case Field::Reporters: reporter_nodes.reclaim(out_.reporters); return enter();
         case Field::Unknown: return skip();
         default: return fail("is an object");
@@ -190,7 +197,7 @@ class IndicatorSax {
       field_ = lookup(k);
       return true;
     }
-    map_key_.assign(k);  // categories or reporters: the next number is its value
+    map_key_.assign(k);  // categories, campaigns, daily or reporters: the next number is its value
     return true;
   }
 
@@ -200,6 +207,7 @@ class IndicatorSax {
     if (depth_ == 1) {
       switch (field_) {
         case Field::Flags: out_.flags.clear(); return enter();
+        case Field::Newcomers: out_.newcomers.clear(); return enter();
         case Field::RecentReports: out_.recent_reports.clear(); return enter();
         case Field::Unknown: return skip();
         default: return fail("is an array");
@@ -243,6 +251,8 @@ class IndicatorSax {
     if (depth_ == 2) {
       switch (field_) {
         case Field::Categories: category_nodes.put(out_.categories, map_key_, n.as_uint()); return true;
+        case Field::Campaigns: category_nodes.put(out_.campaigns, map_key_, n.as_uint()); return true;
+        case Field::Daily: category_nodes.put(out_.daily, map_key_, n.as_uint()); return true;
         case Field::Reporters: reporter_nodes.put(out_.reporters, map_key_, n.as_int()); return true;
         case Field::RecentReports: out_.recent_reports.push_back(n.as_uint()); return true;
         default: return fail("holds a number");
@@ -265,6 +275,10 @@ class IndicatorSax {
   void reset_field() {
     switch (field_) {
       case Field::Categories: category_nodes.reclaim(out_.categories); break;
+      case Field::Campaigns: category_nodes.reclaim(out_.campaigns); break;
+      case Field::Daily: category_nodes.reclaim(out_.daily); break;
+      case Field::Newcomers: out_.newcomers.clear(); break;
+      case Field::Sketch: out_.sketch.clear(); break;
       case Field::DistinctReporters: out_.distinct_reporters = 0; break;
       case Field::ExpiresMs: out_.expires_ms = 0; break;
       case Field::FirstSeenMs: out_.first_seen_ms = 0; break;
@@ -507,6 +521,10 @@ core::Status decode_indicator(std::string_view bytes, core::Indicator& out) {
   out.status_ms = 0;
   out.expires_ms = 0;
   out.recent_reports.clear();
+  category_nodes.reclaim(out.campaigns);
+  category_nodes.reclaim(out.daily);
+  out.newcomers.clear();
+  out.sketch.clear();
   IndicatorSax sax(out);
   try {
     return sax.finish(MsgpackReader<IndicatorSax>(bytes, sax).parse());

@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -38,11 +39,14 @@ constexpr const char* kCfConversations = "conversations";  // reporter pseudonym
 constexpr const char* kCfCounters = "counters";    // name -> BE64 value (reply caps per reporter and day)
 constexpr const char* kCfSent = "sent";            // SMSC message_id -> BE64 report id (receipt matching)
 constexpr const char* kCfAudit = "audit";          // BE64 seq -> audit entry (JSON, storage/audit_log.hpp); append-only
+constexpr const char* kCfReporters = "reporters";  // pseudonym -> reporter record (schema 2)
+constexpr const char* kCfReportIndex = "report_index";  // index tag + key + 0x00 + BE64 id -> "" (schema 2)
+constexpr const char* kCfCampaigns = "campaigns";  // BE64 SimHash -> campaign id (schema 2)
 constexpr const char* kSchemaKey = "schema_version";
 
 const std::vector<std::string> kFamilies = {kCfDefault, kCfDedup,  kCfInbox,         kCfParts,    kCfReports,
                                             kCfIndicators, kCfOutbox, kCfConversations, kCfCounters, kCfSent,
-                                            kCfAudit};
+                                            kCfAudit, kCfReporters, kCfReportIndex, kCfCampaigns};
 
 void put_be64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xFF);
@@ -81,6 +85,18 @@ std::string group_key(const core::InboundSegment& s) {
   key += static_cast<char>(s.concat->ref & 0xFF);
   key += static_cast<char>(s.concat->total);
   return key;
+}
+
+std::string index_key(ReportIndex index, std::string_view key, std::uint64_t id) {
+  std::string k(1, static_cast<char>(index));
+  k += key;
+  k += '\0';
+  put_be64(k, id);
+  return k;
+}
+
+std::string reporter_value(const ReporterRecord& r) {
+  return core::encode_binary(core::Json{{"first", r.first_ms}, {"last", r.last_ms}, {"reports", r.reports}});
 }
 
 core::Json segment_json(const InboxEntry& e) {
@@ -220,11 +236,13 @@ class RocksStore final : public Store {
         return make_error(ErrorCode::IoError, "cannot create a directory for the secondary instance");
       secondary_dir_ = tmpl;
       options.max_open_files = -1;  // required by secondary instances
-      // A database no smishd of this build has opened yet has no audit family: read without it.
+      // A database no smishd of this build has opened yet lacks the newer families (audit,
+      // reporters, report_index): read without them.
       std::vector<std::string> existing;
-      if (rocksdb::DB::ListColumnFamilies(options, config_.path, &existing).ok() &&
-          std::find(existing.begin(), existing.end(), kCfAudit) == existing.end())
-        std::erase_if(descriptors, [](const auto& d) { return d.name == kCfAudit; });
+      if (rocksdb::DB::ListColumnFamilies(options, config_.path, &existing).ok())
+        std::erase_if(descriptors, [&](const auto& d) {
+          return std::find(existing.begin(), existing.end(), d.name) == existing.end();
+        });
       s = rocksdb::DB::OpenAsSecondary(options, config_.path, secondary_dir_, descriptors, &handles_, &raw);
     }
     if (!s.ok()) return io_error(s, "open " + config_.path);
@@ -354,6 +372,21 @@ class RocksStore final : public Store {
       std::string key;
       put_be64(key, r.id);
       batch.Put(cf_[kCfReports], key, core::encode_binary(core::to_json(r)));
+      for (const auto& [index, value] : report_index_keys(r)) batch.Put(cf_[kCfReportIndex], index_key(index, value, r.id), "");
+    }
+    for (const auto& r : c.reports_delete) {
+      std::string key;
+      put_be64(key, r.id);
+      batch.Delete(cf_[kCfReports], key);
+      for (const auto& [index, value] : report_index_keys(r)) batch.Delete(cf_[kCfReportIndex], index_key(index, value, r.id));
+    }
+    for (const auto& [pseudonym, record] : c.reporters_put) batch.Put(cf_[kCfReporters], pseudonym, reporter_value(record));
+    for (const auto& pseudonym : c.reporters_delete) batch.Delete(cf_[kCfReporters], pseudonym);
+    for (const auto& name : c.counters_delete) batch.Delete(cf_[kCfCounters], name);
+    for (const auto& [fp, campaign] : c.campaign_fingerprints) {
+      std::string key;
+      put_be64(key, fp);
+      batch.Put(cf_[kCfCampaigns], key, campaign);
     }
     for (const auto& i : c.indicators)
       batch.Put(cf_[kCfIndicators], indicator_key(i.kind, i.value), core::encode_binary(core::to_json(i)));
@@ -570,6 +603,88 @@ class RocksStore final : public Store {
     return {};
   }
 
+  core::Result<std::optional<ReporterRecord>> get_reporter(const std::string& pseudonym) override {
+    auto cf = cf_.find(kCfReporters);
+    if (cf == cf_.end()) return std::optional<ReporterRecord>{};  // a secondary on a schema-1 database
+    std::string bytes;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf->second, pseudonym, &bytes);
+    if (s.IsNotFound()) return std::optional<ReporterRecord>{};
+    if (!s.ok()) return io_error(s, "reporter read");
+    auto j = core::decode_binary(bytes);
+    if (!j) return j.error();
+    ReporterRecord r;
+    r.first_ms = j->value("first", std::int64_t{0});
+    r.last_ms = j->value("last", std::int64_t{0});
+    r.reports = j->value("reports", std::uint64_t{0});
+    return std::optional<ReporterRecord>(r);
+  }
+
+  core::Status scan_report_ids(ReportIndex index, const std::string& key,
+                               const std::function<bool(std::uint64_t)>& fn) override {
+    auto cf = cf_.find(kCfReportIndex);
+    if (cf == cf_.end())
+      return make_error(ErrorCode::Unsupported,
+                        "database " + config_.path + " has schema version 1 (no report index): start smishd once to migrate it");
+    std::string prefix(1, static_cast<char>(index));
+    prefix += key;
+    prefix += '\0';
+    std::string upper = prefix;
+    upper.back() = '\x01';  // the first key after every id of this prefix
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf->second));
+    for (it->SeekForPrev(upper); it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+      if (it->key().size() != prefix.size() + 8) continue;  // a longer key sharing the prefix
+      if (!fn(get_be64(it->key().ToStringView().substr(prefix.size())))) break;
+    }
+    if (!it->status().ok()) return io_error(it->status(), "report index scan");
+    return {};
+  }
+
+  core::Status scan_reports_from(std::uint64_t from, const std::function<bool(const core::Report&)>& fn) override {
+    std::string start;
+    put_be64(start, from);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfReports]));
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      auto j = core::decode_binary(it->value().ToStringView());
+      if (!j) return j.error();
+      auto r = core::report_from_json(*j);
+      if (!r) return r.error();
+      if (!fn(*r)) break;
+    }
+    if (!it->status().ok()) return io_error(it->status(), "report scan");
+    return {};
+  }
+
+  core::Status scan_counters(const std::string& prefix,
+                             const std::function<bool(std::string_view, std::int64_t)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfCounters]));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+      if (!fn(it->key().ToStringView(), static_cast<std::int64_t>(get_be64(it->value().ToStringView())))) break;
+    if (!it->status().ok()) return io_error(it->status(), "counter scan");
+    return {};
+  }
+
+  core::Status scan_campaign_fingerprints(const std::function<bool(std::uint64_t, std::string_view)>& fn) override {
+    auto cf = cf_.find(kCfCampaigns);
+    if (cf == cf_.end()) return {};
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf->second));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (!fn(get_be64(it->key().ToStringView()), it->value().ToStringView())) break;
+    if (!it->status().ok()) return io_error(it->status(), "campaign scan");
+    return {};
+  }
+
+  core::Status scan_raw(const std::function<bool(std::string_view, std::string_view, std::string_view)>& fn) override {
+    for (const auto& [family, cf] : cf_) {
+      rocksdb::ReadOptions ro;
+      ro.fill_cache = false;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+      for (it->SeekToFirst(); it->Valid(); it->Next())
+        if (!fn(family, it->key().ToStringView(), it->value().ToStringView())) return {};
+      if (!it->status().ok()) return io_error(it->status(), "scan " + family);
+    }
+    return {};
+  }
+
   core::Status catch_up() override {
     if (mode_ != OpenMode::Secondary) return {};
     auto s = db_->TryCatchUpWithPrimary();
@@ -611,7 +726,63 @@ class RocksStore final : public Store {
                         "database " + config_.path + " has schema version " + value +
                             ", newer than this build's " + std::to_string(kSchemaVersion) +
                             ": upgrade smishd or restore a backup");
+    if (version < kSchemaVersion && mode_ == OpenMode::ReadWrite) return migrate(version);
     return {};
+  }
+
+  /// Brings a database of an older schema to kSchemaVersion, one step at a time. Each step is
+  /// idempotent (it only puts records derived from what is there), and the version is written
+  /// after its step: a crash in between redoes the step on the next open.
+  core::Status migrate(int from) {
+    for (int version = from; version < kSchemaVersion; ++version) {
+      const auto started = std::chrono::steady_clock::now();
+      core::log_info("schema_migration_started", {{"path", config_.path}, {"from", version}, {"to", version + 1}});
+      std::uint64_t records = 0;
+      if (version == 1) {
+        auto n = migrate_1_to_2();
+        if (!n) return n.error();
+        records = *n;
+      }
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      auto w = db_->Put(wo, cf_[kCfDefault], kSchemaKey, std::to_string(version + 1));
+      if (!w.ok()) return io_error(w, "write schema version");
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+      core::log_info("schema_migrated", {{"path", config_.path}, {"to", version + 1}, {"reports", records}, {"ms", ms}});
+    }
+    return {};
+  }
+
+  /// Schema 2: the report index and the reporter records, rebuilt from every stored report.
+  core::Result<std::uint64_t> migrate_1_to_2() {
+    std::map<std::string, ReporterRecord> reporters;
+    rocksdb::WriteBatch batch;
+    std::uint64_t n = 0;
+    auto flush = [&]() -> core::Status {
+      auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+      batch.Clear();
+      if (!s.ok()) return io_error(s, "migration write");
+      return {};
+    };
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfReports]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto j = core::decode_binary(it->value().ToStringView());
+      if (!j) return j.error();
+      auto r = core::report_from_json(*j);
+      if (!r) return r.error();
+      for (const auto& [index, value] : report_index_keys(*r)) batch.Put(cf_[kCfReportIndex], index_key(index, value, r->id), "");
+      auto& rec = reporters[r->reporter];
+      if (rec.reports == 0 || r->received_ms < rec.first_ms) rec.first_ms = r->received_ms;
+      rec.last_ms = std::max(rec.last_ms, r->received_ms);
+      ++rec.reports;
+      if (++n % 10000 == 0)
+        if (auto s = flush(); !s) return s.error();
+    }
+    if (!it->status().ok()) return io_error(it->status(), "migration scan");
+    for (const auto& [pseudonym, rec] : reporters) batch.Put(cf_[kCfReporters], pseudonym, reporter_value(rec));
+    if (auto s = flush(); !s) return s.error();
+    return n;
   }
 
   core::Status recover_ids() {
@@ -632,6 +803,30 @@ class RocksStore final : public Store {
 };
 
 }  // namespace
+
+std::vector<std::pair<ReportIndex, std::string>> report_index_keys(const core::Report& r) {
+  std::vector<std::pair<ReportIndex, std::string>> out;
+  if (!r.reporter.empty()) out.emplace_back(ReportIndex::Reporter, r.reporter);
+  auto indicator = [&](core::IndicatorKind kind, const std::string& value) {
+    if (value.empty()) return;
+    auto key = indicator_key(kind, value);
+    for (const auto& [index, existing] : out)
+      if (index == ReportIndex::Indicator && existing == key) return;
+    out.emplace_back(ReportIndex::Indicator, std::move(key));
+  };
+  using K = core::IndicatorKind;
+  for (const auto& n : r.extraction.numbers) indicator(K::Number, n.e164);
+  for (const auto& u : r.extraction.urls) {
+    indicator(K::Url, u.url);
+    indicator(K::Host, u.host);
+    indicator(K::Domain, u.domain);
+  }
+  for (const auto& sid : r.extraction.sender_ids) indicator(K::SenderId, sid);
+  if (!r.reported_sender.empty())
+    indicator(r.reported_sender.front() == '+' ? K::Number : K::SenderId, r.reported_sender);
+  if (!r.campaign.empty()) out.emplace_back(ReportIndex::Campaign, r.campaign);
+  return out;
+}
 
 core::Result<std::unique_ptr<Store>> Store::open(const StorageConfig& config, OpenMode mode) {
   if (mode == OpenMode::ReadWrite && !config.sync_ack_writes)

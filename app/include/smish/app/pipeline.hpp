@@ -13,6 +13,7 @@
 
 #include "smish/app/replies.hpp"
 #include "smish/blocklist/policy.hpp"
+#include "smish/classifier/campaign.hpp"
 #include "smish/classifier/classify.hpp"
 #include "smish/classifier/extract.hpp"
 #include "smish/core/clock.hpp"
@@ -37,6 +38,7 @@ struct PipelineOptions {
   ReplyConfig replies;
   std::shared_ptr<const ReplyTemplates> templates;   ///< null: no replies
   std::vector<std::string> service_numbers{"12250"}; ///< smishd's own numbers: never replied to
+  std::int64_t raw_retention_days = 30;  ///< text and PDUs of older reports are reduced (storage.raw_retention_days)
 };
 
 /// Where replies go: the daemon hands them to a bound session on its I/O thread.
@@ -56,6 +58,10 @@ struct PipelineStats {
   std::uint64_t replies_capped = 0, replies_suppressed = 0, sender_answers = 0;
   std::uint64_t receipts_matched = 0, receipts_unmatched = 0;
   std::uint64_t outbox_depth = 0;  ///< replies in the outbox at its last scan
+  std::uint64_t rate_capped = 0;          ///< reports stored without weight: the reporter was over its cap
+  std::uint64_t allowlisted_reports = 0;  ///< report-indicator pairs on an allowlisted (protected) indicator
+  std::uint64_t allowlist_alerts = 0;     ///< allowlisted indicators that crossed min_reporters (and each 10x after)
+  std::uint64_t retention_reduced = 0;    ///< reports reduced to indicators and a fingerprint by retention
   std::map<std::string, std::uint64_t> by_label, by_category;
 };
 
@@ -114,6 +120,11 @@ class Pipeline final : public core::ReportSink {
   /// True when the last process() left whole messages waiting (it handles one batch per call).
   bool backlog() const { return backlog_; }
 
+  /// Retention: reports received more than raw_retention_days before now lose their text and
+  /// PDUs, keeping indicators, verdict, campaign and a text fingerprint. Incremental (a stored
+  /// cursor), at most `limit` reports a call; returns how many it reduced. Storage thread.
+  core::Result<std::uint64_t> sweep_retention(std::size_t limit = 10000);
+
  private:
   /// A report being made, with what only the processing step knows.
   struct Made {
@@ -133,6 +144,7 @@ class Pipeline final : public core::ReportSink {
   void dispatch(const storage::OutboxEntry& entry);
   void dispatch_due();
   bool repliable(const std::string& number, const core::SmppAddress& source) const;
+  core::Status load_campaigns();
 
   storage::Store& store_;
   const storage::Pseudonymizer& pseudonymizer_;
@@ -146,6 +158,9 @@ class Pipeline final : public core::ReportSink {
   ReplyTransport* transport_ = nullptr;
   bool backlog_ = false;
   std::map<std::string, InFlightReply> in_flight_replies_;
+  classifier::CampaignIndex campaigns_;
+  bool campaigns_loaded_ = false;
+  std::vector<std::pair<std::uint64_t, std::string>> new_fingerprints_;  ///< assigned since the last commit
 };
 
 }  // namespace smish::app

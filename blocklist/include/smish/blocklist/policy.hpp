@@ -27,7 +27,15 @@ struct PolicyConfig {
   double score_threshold = 0.6;          ///< Default: 0.6. Highest scam score of the indicator's reports must reach it.
   std::int64_t number_expiry_days = 30;  ///< Default: 30. A listed number lapses this long after its last report.
   std::int64_t url_expiry_days = 7;      ///< Default: 7. Same for URLs, hosts and domains.
-  std::size_t max_tracked_reporters = 10000;  ///< Default: 10000. Reporters remembered per indicator.
+  std::size_t max_tracked_reporters = 10000;  ///< Default: 10000. Reporters counted exactly per indicator; beyond, a HyperLogLog sketch.
+  int reporter_max_per_hour = 20;        ///< Default: 20. A reporter's reports beyond it in one hour are stored but weigh nothing.
+  int reporter_max_per_day = 100;        ///< Default: 100. The same per UTC day.
+  /// Default: 0.8. Held for review (suspected, not listed, a listing by the policy withdrawn) when
+  /// at least burst_min_newcomers of the window's reporters of an indicator are first-time
+  /// reporters and they are at least this fraction of them; 0 turns the hold off.
+  double burst_newcomer_fraction = 0.8;
+  int burst_min_newcomers = 10;          ///< Default: 10. First-time reporters in the window that make a burst.
+  std::int64_t newcomer_age_h = 24;      ///< Default: 24 h. A reporter is first-time for this long after its first report.
   std::vector<std::string> allow_numbers;  ///< Default: none. E.164 numbers never listed (the operator's own).
   std::vector<std::string> allow_domains;  ///< Default: none. Domains never listed (brands, banks, portals); subdomains too.
   /// Default: none. Protected brands' own values, never listed; smishd and smishctl fill it from
@@ -39,10 +47,23 @@ struct PolicyConfig {
 /// the names that would cover one of them off its lists and gives them RPZ passthru entries.
 std::vector<std::string> protected_domains(const PolicyConfig& config);
 
-/// Adds one report's evidence to `indicator`: counts, reporter (once per reporter), first/last
-/// seen, category vote, score, flags, recent reports. Does not change the status.
+/// Adds one report's evidence to `indicator`: counts, reporter (once per reporter; exact up to
+/// max_tracked_reporters, then a HyperLogLog sketch), first/last seen, per-day count, category
+/// vote, campaign, score, flags, recent reports. `newcomer`: the reporter is a first-time
+/// reporter (remembered for the burst hold). Does not change the status.
 void record_report(core::Indicator& indicator, const core::Report& report, const std::vector<std::string>& flags,
-                   const PolicyConfig& config);
+                   const PolicyConfig& config, bool newcomer = false);
+
+/// Per-indicator bounds of the maps record_report keeps.
+inline constexpr std::size_t kDailyCounts = 90;     ///< newest UTC days kept in Indicator::daily
+inline constexpr std::size_t kCampaignCounts = 32;  ///< campaigns kept in Indicator::campaigns
+
+/// Removes every trace of `reporter` from `indicator` (a data-subject request): its entry in the
+/// reporter map and newcomers, the reports of `report_ids` from the counts and recent reports,
+/// their category votes (`categories`, one per report). A reporter counted only in the sketch
+/// (beyond the exact bound) cannot be taken out of it; no identifier of it is stored there.
+void forget_reporter(core::Indicator& indicator, const std::string& reporter, const std::vector<std::uint64_t>& report_ids,
+                     const std::vector<std::string>& categories);
 
 /// Re-evaluates the status of `indicator` at `now_ms` and returns it. Analyst decisions
 /// (confirmed, allowlisted, revoked by an "analyst:" actor) are kept, a confirmation or revocation

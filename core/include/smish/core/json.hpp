@@ -33,6 +33,8 @@ Result<Json> decode_binary(std::string_view bytes);
 
 /// Lowercase hex of bytes.
 std::string to_hex(std::string_view bytes);
+/// Lowercase hex SHA-256 of `bytes` (OpenSSL); "" only if OpenSSL fails.
+std::string sha256_hex(std::string_view bytes);
 /// Parses hex (whitespace ignored); InvalidArgument on odd length or a bad digit.
 Result<std::string> from_hex(std::string_view hex);
 

@@ -122,6 +122,12 @@ struct Report {
   std::optional<Label> analyst_label;
   std::string campaign;               ///< near-duplicate cluster, "c-<16 hex>" (classifier/campaign.hpp); "" if none
   std::string reported_sender;        ///< the scammer's number or sender ID, from the two-step conversation
+  /// Stored but weighing nothing on the indicators: the reporter was over its hourly or daily
+  /// rate cap when it arrived (blocklist.reporter_max_per_hour / _per_day).
+  bool rate_capped = false;
+  /// Set when retention reduced the report: text and PDUs dropped, what is left of the text is
+  /// this fingerprint (16 hex of SHA-256 of the decoded text) beside the campaign id.
+  std::string text_fingerprint;
 };
 
 /// Indicator kinds, each with its key prefix in storage and export.
@@ -156,6 +162,14 @@ struct Indicator {
   std::int64_t status_ms = 0;
   std::int64_t expires_ms = 0;                ///< 0: no expiry set
   std::vector<std::uint64_t> recent_reports;  ///< newest last, bounded
+  std::map<std::string, std::uint64_t> campaigns;  ///< reports by campaign id (bounded)
+  std::map<std::string, std::uint64_t> daily;      ///< reports by UTC day "YYYY-MM-DD" (the newest days, bounded)
+  /// The reporters of `reporters` who were first-time reporters (first report to the service less
+  /// than blocklist.newcomer_age_h before) when they first reported this indicator. Sorted.
+  std::vector<std::string> newcomers;
+  /// HyperLogLog registers of every reporter once `reporters` is full (empty before): the
+  /// distinct count beyond the exact bound (blocklist/sketch.hpp).
+  std::string sketch;
 
   /// The most voted category, "unknown" when none.
   std::string top_category() const;

@@ -23,6 +23,7 @@ struct StorageConfig {
   std::int64_t reassembly_timeout_s = 600;   ///< Default: 10 min. Incomplete concatenations become gap reports after it.
   std::int64_t max_pending_parts = 100000;   ///< Default: 100000. Beyond it the oldest incomplete concatenations become gap reports early.
   std::int64_t max_pending_bytes = 64LL << 20;  ///< Default: 64 MiB. The same bound in user-data octets.
+  std::int64_t raw_retention_days = 30;      ///< Default: 30. Older reports keep indicators and a text fingerprint only.
   std::string pseudonym_key_file;            ///< Default: none. File holding the reporter-pseudonym HMAC key.
   std::string pseudonym_key_env = "SMISHD_PSEUDONYM_KEY";  ///< Default: SMISHD_PSEUDONYM_KEY. Env var with the key, used when no file is set.
 };
@@ -63,6 +64,22 @@ struct Conversation {
   std::int64_t expires_ms = 0;
 };
 
+/// What the service knows of one reporter (column family `reporters`, keyed by pseudonym): enough
+/// to tell a first-time reporter (the burst hold) and to find its data (smishctl forget).
+struct ReporterRecord {
+  std::int64_t first_ms = 0;   ///< its first report
+  std::int64_t last_ms = 0;    ///< its latest report
+  std::uint64_t reports = 0;   ///< reports stored
+};
+
+/// The report indexes (column family `report_index`): the ids of the reports of one reporter,
+/// naming one indicator, or in one campaign, newest first.
+enum class ReportIndex : char { Reporter = 'r', Indicator = 'i', Campaign = 'c' };
+
+/// The index keys of `report`: its reporter, each indicator it names ("kind:value", extraction
+/// and reported sender), its campaign.
+std::vector<std::pair<ReportIndex, std::string>> report_index_keys(const core::Report& report);
+
 /// Everything one processing step changes, applied as one atomic WriteBatch.
 struct Commit {
   std::vector<core::Report> reports;
@@ -78,6 +95,11 @@ struct Commit {
   /// Audit log entries appended (seq -> encoded entry, storage/audit_log.hpp). Append-only: the
   /// commit fails, writing nothing, when an entry with that seq exists.
   std::vector<std::pair<std::uint64_t, std::string>> audit;
+  std::vector<std::pair<std::string, ReporterRecord>> reporters_put;  ///< pseudonym -> record
+  std::vector<std::string> reporters_delete;                           ///< pseudonyms
+  std::vector<core::Report> reports_delete;    ///< removed together with their index entries
+  std::vector<std::string> counters_delete;
+  std::vector<std::pair<std::uint64_t, std::string>> campaign_fingerprints;  ///< SimHash -> campaign id
 };
 
 /// Store over one RocksDB database. store_inbound may run on one thread (the daemon's ack thread)
@@ -150,6 +172,43 @@ class Store {
     return core::make_error(core::ErrorCode::Unsupported, "this store cannot make checkpoints");
   }
 
+  /// The reporter's record; nullopt when it never reported (or was forgotten).
+  virtual core::Result<std::optional<ReporterRecord>> get_reporter(const std::string& pseudonym) {
+    (void)pseudonym;
+    return core::make_error(core::ErrorCode::Unsupported, "this store keeps no reporter records");
+  }
+  /// Ids of the reports under `key` in `index` (a pseudonym, "kind:value", a campaign id), newest
+  /// first; stop when `fn` returns false.
+  virtual core::Status scan_report_ids(ReportIndex index, const std::string& key,
+                                       const std::function<bool(std::uint64_t id)>& fn) {
+    (void)index, (void)key, (void)fn;
+    return core::make_error(core::ErrorCode::Unsupported, "this store keeps no report index");
+  }
+  /// Reports with ids from `from` upward, oldest first (the retention sweep); stop when `fn`
+  /// returns false.
+  virtual core::Status scan_reports_from(std::uint64_t from, const std::function<bool(const core::Report&)>& fn) {
+    (void)from, (void)fn;
+    return core::make_error(core::ErrorCode::Unsupported, "this store cannot scan reports forwards");
+  }
+  /// Counters whose name starts with `prefix`, in name order; stop when `fn` returns false.
+  virtual core::Status scan_counters(const std::string& prefix,
+                                     const std::function<bool(std::string_view name, std::int64_t value)>& fn) {
+    (void)prefix, (void)fn;
+    return core::make_error(core::ErrorCode::Unsupported, "this store cannot scan counters");
+  }
+  /// Every campaign fingerprint recorded (SimHash, campaign id); stop when `fn` returns false.
+  virtual core::Status scan_campaign_fingerprints(const std::function<bool(std::uint64_t, std::string_view)>& fn) {
+    (void)fn;
+    return core::make_error(core::ErrorCode::Unsupported, "this store keeps no campaign fingerprints");
+  }
+  /// Every record of every column family as stored (keys and values undecoded): the rescan that
+  /// proves a reporter forgotten. Stop when `fn` returns false.
+  virtual core::Status scan_raw(
+      const std::function<bool(std::string_view family, std::string_view key, std::string_view value)>& fn) {
+    (void)fn;
+    return core::make_error(core::ErrorCode::Unsupported, "this store cannot be scanned raw");
+  }
+
   /// Secondary mode: catch up with the primary's latest writes.
   virtual core::Status catch_up() = 0;
 
@@ -163,7 +222,10 @@ class Store {
   }
 };
 
-/// The schema version this build writes; older databases are migrated on open.
-inline constexpr int kSchemaVersion = 1;
+/// The schema version this build writes; older databases are migrated on open (docs/storage.md,
+/// "Schema versions"), newer ones refused.
+///   1: reports, indicators, inbox, ... (the first release)
+///   2: adds `reporters`, `report_index` (filled from the reports on migration) and `campaigns`
+inline constexpr int kSchemaVersion = 2;
 
 }  // namespace smish::storage

@@ -1,0 +1,201 @@
+// Schema versions, the report index and the reporter records, against a real RocksDB.
+#include <doctest/doctest.h>
+#include <rocksdb/db.h>
+
+#include "smish/core/json.hpp"
+#include "smish/storage/store.hpp"
+#include "support.hpp"
+
+using namespace smish;
+using storage::OpenMode;
+using storage::ReportIndex;
+using storage::Store;
+
+namespace {
+
+storage::StorageConfig config_for(const test::TempDir& dir) {
+  storage::StorageConfig c;
+  c.path = (dir.path() / "db").string();
+  return c;
+}
+
+core::Report report(std::uint64_t id, std::string reporter, std::int64_t ms, std::string number, std::string campaign = "") {
+  core::Report r;
+  r.id = id;
+  r.received_ms = ms;
+  r.reporter = std::move(reporter);
+  r.text = "call " + number;
+  r.extraction.numbers.push_back({number, number, "LV", {}});
+  r.extraction.urls.push_back({"https://scam.example/x", "scam.example/x", "scam.example", "scam.example", {}});
+  r.campaign = std::move(campaign);
+  return r;
+}
+
+std::vector<std::uint64_t> ids(Store& store, ReportIndex index, const std::string& key) {
+  std::vector<std::uint64_t> out;
+  auto s = store.scan_report_ids(index, key, [&](std::uint64_t id) {
+    out.push_back(id);
+    return true;
+  });
+  REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().detail));
+  return out;
+}
+
+std::string be64(std::uint64_t v) {
+  std::string out;
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xFF);
+  return out;
+}
+
+/// A database as the first release (schema 1) wrote it: its column families only, no report
+/// index, no reporter records. Written with RocksDB directly, as that release would have.
+void write_schema_1(const std::string& path, const std::vector<core::Report>& reports) {
+  const std::vector<std::string> families = {"default", "dedup",         "inbox",    "parts", "reports", "indicators",
+                                             "outbox",  "conversations", "counters", "sent",  "audit"};
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions(options));
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(options, path, descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  REQUIRE(db->Put({}, handles[0], "schema_version", "1").ok());
+  for (const auto& r : reports) REQUIRE(db->Put({}, handles[4], be64(r.id), core::encode_binary(core::to_json(r))).ok());
+  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  REQUIRE(db->Close().ok());
+}
+
+}  // namespace
+
+TEST_SUITE("storage/schema") {
+  TEST_CASE("a commit indexes each report by reporter, indicator and campaign, newest first") {
+    test::TempDir dir;
+    auto store = Store::open(config_for(dir), OpenMode::ReadWrite);
+    REQUIRE(store.has_value());
+    storage::Commit c;
+    c.reports = {report(1, "p:aa", 1000, "+37120000001", "c-1"), report(2, "p:bb", 2000, "+37120000001", "c-1"),
+                 report(3, "p:aa", 3000, "+37120000002")};
+    c.reporters_put = {{"p:aa", {1000, 3000, 2}}, {"p:bb", {2000, 2000, 1}}};
+    REQUIRE((*store)->commit(c).has_value());
+    CHECK(ids(**store, ReportIndex::Reporter, "p:aa") == std::vector<std::uint64_t>{3, 1});
+    CHECK(ids(**store, ReportIndex::Indicator, "number:+37120000001") == std::vector<std::uint64_t>{2, 1});
+    CHECK(ids(**store, ReportIndex::Indicator, "domain:scam.example") == std::vector<std::uint64_t>{3, 2, 1});
+    CHECK(ids(**store, ReportIndex::Campaign, "c-1") == std::vector<std::uint64_t>{2, 1});
+    CHECK(ids(**store, ReportIndex::Reporter, "p:a").empty());  // a prefix of another key is not that key
+    auto rec = (*store)->get_reporter("p:aa");
+    REQUIRE(rec.has_value());
+    REQUIRE(rec->has_value());
+    CHECK((*rec)->reports == 2);
+    CHECK((*rec)->first_ms == 1000);
+
+    // Deleting a report takes its index entries with it.
+    storage::Commit d;
+    d.reports_delete = {c.reports[0]};
+    d.reporters_delete = {"p:bb"};
+    REQUIRE((*store)->commit(d).has_value());
+    CHECK(ids(**store, ReportIndex::Reporter, "p:aa") == std::vector<std::uint64_t>{3});
+    CHECK(ids(**store, ReportIndex::Campaign, "c-1") == std::vector<std::uint64_t>{2});
+    auto gone = (*store)->get_reporter("p:bb");
+    REQUIRE(gone.has_value());
+    CHECK_FALSE(gone->has_value());
+  }
+
+  TEST_CASE("a schema-1 database is migrated on open: index and reporter records rebuilt, version 2 written") {
+    test::TempDir dir;
+    auto cfg = config_for(dir);
+    std::vector<core::Report> old;
+    for (std::uint64_t i = 1; i <= 25; ++i)
+      old.push_back(report(i, i % 2 ? "p:odd" : "p:even", static_cast<std::int64_t>(i) * 1000, "+3712000000" + std::to_string(i % 3)));
+    write_schema_1(cfg.path, old);
+
+    // smishctl's read-only view of the unmigrated database says what to do rather than guess.
+    {
+      auto secondary = Store::open(cfg, OpenMode::Secondary);
+      REQUIRE(secondary.has_value());
+      auto s = (*secondary)->scan_report_ids(ReportIndex::Reporter, "p:odd", [](std::uint64_t) { return true; });
+      REQUIRE_FALSE(s.has_value());
+      CHECK(s.error().detail.find("schema version 1") != std::string::npos);
+    }
+    {
+      auto store = Store::open(cfg, OpenMode::ReadWrite);
+      REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().detail));
+      CHECK(ids(**store, ReportIndex::Reporter, "p:odd").size() == 13);
+      CHECK(ids(**store, ReportIndex::Reporter, "p:even").size() == 12);
+      CHECK(ids(**store, ReportIndex::Indicator, "number:+37120000000") == std::vector<std::uint64_t>{24, 21, 18, 15, 12, 9, 6, 3});
+      auto rec = (*store)->get_reporter("p:even");
+      REQUIRE(rec.has_value());
+      REQUIRE(rec->has_value());
+      CHECK((*rec)->first_ms == 2000);
+      CHECK((*rec)->last_ms == 24000);
+      CHECK((*rec)->reports == 12);
+      auto r = (*store)->get_report(7);
+      REQUIRE(r.has_value());
+      REQUIRE(r->has_value());
+      CHECK((*r)->text == "call +37120000001");  // the reports themselves untouched
+      CHECK((*store)->next_report_id() == 26);
+    }
+    // Version 2 is on disk: a raw read of the key, as an older smishd would do it.
+    rocksdb::DB* raw = nullptr;
+    std::vector<std::string> families;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), cfg.path, &families).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), cfg.path, descriptors, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string version;
+    REQUIRE(db->Get({}, handles[0], "schema_version", &version).ok());
+    CHECK(version == std::to_string(storage::kSchemaVersion));
+    CHECK(std::find(families.begin(), families.end(), "report_index") != families.end());
+    for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+
+  TEST_CASE("a database of a newer schema is refused, naming both versions") {
+    test::TempDir dir;
+    auto cfg = config_for(dir);
+    write_schema_1(cfg.path, {});
+    {
+      rocksdb::DB* raw = nullptr;
+      std::vector<std::string> families;
+      REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), cfg.path, &families).ok());
+      std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+      for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
+      std::vector<rocksdb::ColumnFamilyHandle*> handles;
+      REQUIRE(rocksdb::DB::Open(rocksdb::Options(), cfg.path, descriptors, &handles, &raw).ok());
+      std::unique_ptr<rocksdb::DB> db(raw);
+      REQUIRE(db->Put({}, handles[0], "schema_version", "99").ok());
+      for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+      REQUIRE(db->Close().ok());
+    }
+    auto store = Store::open(cfg, OpenMode::ReadWrite);
+    REQUIRE_FALSE(store.has_value());
+    CHECK(store.error().detail.find("schema version 99") != std::string::npos);
+    CHECK(store.error().detail.find("this build's " + std::to_string(storage::kSchemaVersion)) != std::string::npos);
+  }
+
+  TEST_CASE("counters scan by prefix, a raw scan sees every family") {
+    test::TempDir dir;
+    auto store = Store::open(config_for(dir), OpenMode::ReadWrite);
+    REQUIRE(store.has_value());
+    storage::Commit c;
+    c.counters = {{"rate:p:aa:d:2026-12-01", 3}, {"rate:p:ab:d:2026-12-01", 4}, {"replies:p:aa:2026-12-01", 1}};
+    c.reports = {report(1, "p:aa", 1000, "+37120000001")};
+    REQUIRE((*store)->commit(c).has_value());
+    std::vector<std::string> names;
+    REQUIRE((*store)->scan_counters("rate:p:a", [&](std::string_view n, std::int64_t) {
+      names.emplace_back(n);
+      return true;
+    }).has_value());
+    CHECK(names == std::vector<std::string>{"rate:p:aa:d:2026-12-01", "rate:p:ab:d:2026-12-01"});
+    std::map<std::string, int> hits;
+    REQUIRE((*store)->scan_raw([&](std::string_view family, std::string_view key, std::string_view value) {
+      if (key.find("p:aa") != std::string_view::npos || value.find("p:aa") != std::string_view::npos) ++hits[std::string(family)];
+      return true;
+    }).has_value());
+    CHECK(hits["counters"] == 2);
+    CHECK(hits["reports"] == 1);
+    CHECK(hits["report_index"] == 1);
+  }
+}
