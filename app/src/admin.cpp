@@ -15,6 +15,7 @@
 
 #include "smish/blocklist/formats.hpp"
 #include "smish/core/log.hpp"
+#include "smish/app/forget.hpp"
 #include "smish/storage/audit_log.hpp"
 
 namespace smish::app {
@@ -355,6 +356,21 @@ core::Json AdminServer::Impl::handle(const std::string& line, std::int64_t peer_
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     core::log_info("admin_backup", {{"out", out}, {"uid", peer_uid}, {"ms", ms}});
     return core::Json{{"ok", true}, {"out", out}, {"ms", ms}};
+  }
+  if (op == "forget") {
+    const auto pseudonym = req.value("pseudonym", std::string());
+    const auto actor = req.value("actor", std::string());
+    if (pseudonym.empty() || actor.empty()) return fail("forget needs \"pseudonym\" and \"actor\"");
+    auto res = forget_reporter(store, pseudonym, actor, Writer{peer_uid, "smishd"}, core::to_unix_ms(clock.now()));
+    if (!res) {
+      ++stats.errors;
+      core::log_error("admin_forget_failed", {{"actor", actor}, {"uid", peer_uid}, {"error", res.error().message()}});
+      return fail(res.error().message());
+    }
+    ++stats.mutations;
+    core::log_info("admin_forget", {{"actor", actor}, {"uid", peer_uid}, {"reports", res->reports},
+                                    {"indicators", res->indicators}, {"remaining", res->remaining}, {"audit_seq", res->audit_seq}});
+    return core::Json{{"ok", true}, {"result", to_json(*res)}};
   }
   if (op != "mutate") return fail("unknown op \"" + op + "\"");
   auto m = mutation_from_json(req.value("mutation", core::Json()));

@@ -49,6 +49,7 @@ constexpr const char* kHelp =
     "                                  decisions on a number, URL, domain or sender id ([--actor NAME])\n"
     "  audit [--limit N] [--target VALUE] [--verify]   the analysts' decisions; --verify checks the hash chain\n"
     "  backup --out DIR                a consistent copy of the database (RocksDB checkpoint), also while smishd runs\n"
+    "  forget --reporter NUMBER        erase everything stored about a reporter (a data-subject request)\n"
     "\n"
     "T is a duration back from now (90m, 24h, 7d, 2w) or an ISO date or date-time in UTC (2026-12-01,\n"
     "2026-12-01T08:30Z). Tables are for people (colour only on a terminal, never with NO_COLOR set);\n"
@@ -198,7 +199,7 @@ int cmd_reports(Ctx& ctx, const Args& a) {
   std::size_t skipped = 0;
   bool more = false;
   const std::int64_t stop_below = window.bounded_below() ? window.since - arrival_slack_ms(ctx) : window.since;
-  auto s = ctx.store->scan_reports([&](const core::Report& r) {
+  auto visit = [&](const core::Report& r) {
     if (r.received_ms < stop_below) return false;
     if (r.id >= before || !window.contains(r.received_ms)) return true;
     if (label && core::to_string(r.verdict.label) != *label) return true;
@@ -216,7 +217,23 @@ int cmd_reports(Ctx& ctx, const Args& a) {
     }
     found.push_back(r);
     return true;
-  });
+  };
+  // An indicator or a campaign: its reports through the report index (a few point reads
+  // instead of a scan of every report); a schema-1 database without the index is scanned.
+  core::Status s = core::make_error(core::ErrorCode::Unsupported, "no index for this search");
+  if (indicator || campaign) {
+    core::Status read;
+    s = ctx.store->scan_report_ids(
+        indicator ? storage::ReportIndex::Indicator : storage::ReportIndex::Campaign,
+        indicator ? std::string(core::to_string(indicator->kind)) + ":" + indicator->value : *campaign,
+        [&](std::uint64_t id) {
+          auto r = ctx.store->get_report(id);
+          if (!r) read = r.error();
+          return r && (!*r || visit(**r));
+        });
+    if (s && !read) s = read;
+  }
+  if (!s && s.error().code == core::ErrorCode::Unsupported) s = ctx.store->scan_reports(visit);
   if (!s) {
     std::cerr << "smishctl: " << s.error().message() << "\n";
     return kUsage;
@@ -283,7 +300,6 @@ int cmd_report(Ctx& ctx, const Args& a) {
 
 std::vector<std::pair<core::IndicatorKind, std::string>> lookup_keys(const Ctx& ctx, const std::string& value) {
   std::vector<std::pair<core::IndicatorKind, std::string>> keys;
-  classifier::Extractor extractor(ctx.config.extract);
   bool digits_only = !value.empty() && value.find_first_not_of("+0123456789 ()-.") == std::string::npos;
   if (digits_only) {
     if (auto e164 = classifier::to_e164(value, ctx.config.extract.default_region))
@@ -291,6 +307,8 @@ std::vector<std::pair<core::IndicatorKind, std::string>> lookup_keys(const Ctx& 
     keys.emplace_back(core::IndicatorKind::Number, value);  // short codes are stored as written
     return keys;
   }
+  // Built only here: the brands and the URL tables cost more than the whole lookup of a number.
+  classifier::Extractor extractor(ctx.config.extract);
   auto ex = extractor.extract(value, ctx.config.extract.default_region);
   for (const auto& u : ex.urls) {
     if (value.find('/') != std::string::npos) keys.emplace_back(core::IndicatorKind::Url, u.url);
@@ -305,6 +323,14 @@ std::vector<std::pair<core::IndicatorKind, std::string>> lookup_keys(const Ctx& 
     keys.emplace_back(core::IndicatorKind::SenderId, value);
   }
   return keys;
+}
+
+// An indicator as smishctl prints it for scripts: without the reporter pseudonyms, the
+// first-time set and the sketch, which stay in the database.
+core::Json indicator_json(const core::Indicator& ind) {
+  auto j = core::to_json(ind);
+  for (const char* key : {"reporters", "newcomers", "sketch"}) j.erase(key);
+  return j;
 }
 
 int cmd_lookup(Ctx& ctx, const Args& a) {
@@ -346,9 +372,7 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
   for (auto& ind : found) {
     blocklist::evaluate(ind, ctx.config.blocklist, now_ms);
     if (ctx.json) {
-      auto j = core::to_json(ind);
-      j.erase("reporters");  // pseudonyms stay in the database
-      std::cout << j.dump() << "\n";
+      std::cout << indicator_json(ind).dump() << "\n";
       continue;
     }
     std::cout << fmt::format("{} {}\n  status     {} ({}, by {})\n  reports    {} from {} distinct reporters\n"
@@ -357,6 +381,23 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
                              ind.status_actor, ind.total_reports, ind.distinct_reporters,
                              core::format_utc(ind.first_seen_ms), core::format_utc(ind.last_seen_ms),
                              ind.top_category(), ind.max_score);
+    auto votes = [](const std::map<std::string, std::uint64_t>& m, std::size_t n) {
+      std::vector<std::pair<std::uint64_t, std::string>> v;
+      for (const auto& [k, count] : m) v.emplace_back(count, k);
+      std::sort(v.rbegin(), v.rend());
+      std::string out;
+      for (std::size_t i = 0; i < v.size() && i < n; ++i) out += fmt::format("{}{} ({})", i ? ", " : "", v[i].second, v[i].first);
+      return out;
+    };
+    if (ind.categories.size() > 1) std::cout << "  votes      " << votes(ind.categories, 5) << "\n";
+    if (!ind.campaigns.empty()) std::cout << "  campaigns  " << votes(ind.campaigns, 3) << "\n";
+    if (!ind.daily.empty()) {
+      std::string days;
+      for (auto it = ind.daily.rbegin(); it != ind.daily.rend() && std::distance(ind.daily.rbegin(), it) < 7; ++it)
+        days += fmt::format("{}{} {}", days.empty() ? "" : ", ", it->first.substr(5), it->second);
+      std::cout << "  per day    " << days << "\n";
+    }
+    if (core::is_blocked(ind.status) && ind.expires_ms) std::cout << "  exported   until " << core::format_utc(ind.expires_ms) << "\n";
     for (auto it = ind.recent_reports.rbegin(); it != ind.recent_reports.rend() && it - ind.recent_reports.rbegin() < 5; ++it) {
       auto r = ctx.store->get_report(*it);
       if (r && r->has_value()) std::cout << fmt::format("  report {:>6}  {}\n", *it, excerpt((*r)->text, 70));
@@ -513,8 +554,7 @@ int cmd_top(Ctx& ctx, const Args& a) {
     if (all.size() > limit) all.resize(limit);
     out.header = {"VALUE", "REPORTERS", "REPORTS", "STATUS", "CATEGORY"};
     for (auto& i : all) {
-      auto j = core::to_json(i);
-      j.erase("reporters");  // pseudonyms stay in the database
+      auto j = indicator_json(i);
       const std::string status(core::to_string(i.status));
       out.add({i.value, std::to_string(i.distinct_reporters), std::to_string(i.total_reports),
                paint(ctx, status, status_colour(status)), i.top_category()},
@@ -775,6 +815,10 @@ const std::vector<Command>& commands() {
       {"backup", "usage: smishctl backup --out DIR [--json]\nA consistent copy of the whole database (a RocksDB checkpoint) "
                  "in DIR, which must not exist:\nmade by smishd through its admin socket while it runs, else on the "
                  "stopped database.\nRestore: docs/operations.md.\nExit: 0 written, 2 usage or failure.\n", cmd_backup},
+      {"forget", "usage: smishctl forget --reporter NUMBER [--actor NAME] [--json]\nErases everything stored about the "
+                 "reporter: reports, its place in each indicator, counters,\nconversation, unsent replies; then rescans "
+                 "every record for its pseudonym.\nNeeds the pseudonym key. Through smishd while it runs, else on the "
+                 "stopped database.\nExit: 0 forgotten, 1 nothing stored, 2 usage or failure.\n", cmd_forget},
   };
   return table;
 }
@@ -783,7 +827,7 @@ const std::vector<Command>& commands() {
 const std::set<std::string> kValued = {"config", "set", "db", "limit", "label", "category", "contains", "out", "input",
                                        "model", "folds", "seed", "split", "group", "epochs", "evidence-weight",
                                        "hash-bits", "actor", "note", "reason", "ttl", "target", "since", "until",
-                                       "by", "indicator", "campaign", "offset", "before"};
+                                       "by", "indicator", "campaign", "offset", "before", "reporter"};
 const std::set<std::string> kFlags = {"help", "json", "csv", "force", "dry-run", "verify"};
 
 }  // namespace

@@ -36,40 +36,16 @@ int cmd_backup(Ctx& ctx, const Args& args) {
   }
   // The daemon resolves paths from its own working directory: hand it an absolute one.
   const std::string out = std::filesystem::absolute(*out_arg).lexically_normal().string();
-  std::string via;
-  const std::string path = admin_socket_path(ctx.config);
-  if (!path.empty()) {
-    // A checkpoint of a large database flushes memtables first: allow it more than a mutation.
-    auto resp = admin_request(path, core::Json{{"op", "backup"}, {"out", out}}, std::chrono::minutes(10));
-    if (resp) {
-      if (!resp->value("ok", false)) {
-        std::cerr << "smishctl: backup: " << resp->value("error", "smishd gave no reason") << "\n";
-        return kUsage;
-      }
-      via = "smishd";
-    } else if (resp.error().code != core::ErrorCode::Unavailable) {
-      std::cerr << "smishctl: backup: " << resp.error().detail << "; check " << out << " before trusting it\n";
-      return kUsage;
-    }
-  }
-  if (via.empty()) {
-    // No smishd answers: the database itself (its LOCK keeps a starting smishd out meanwhile).
-    if (!std::filesystem::exists(std::filesystem::path(ctx.config.storage.path) / "CURRENT")) {
-      std::cerr << "smishctl: no database at " << ctx.config.storage.path << "\n";
-      return kUsage;
-    }
-    auto store = storage::Store::open(ctx.config.storage, storage::OpenMode::ReadWrite);
-    if (!store) {
-      std::cerr << "smishctl: backup: " << store.error().detail
-                << (path.empty() ? "" : " (and nothing answers on " + path + ")") << "\n";
-      return kUsage;
-    }
-    if (auto st = (*store)->checkpoint(out); !st) {
-      std::cerr << "smishctl: backup: " << st.error().detail << "\n";
-      return kUsage;
-    }
-    via = "direct";
-  }
+  // A checkpoint of a large database flushes memtables first: allow it more than a mutation.
+  auto written = run_write(
+      ctx, core::Json{{"op", "backup"}, {"out", out}}, std::chrono::minutes(10),
+      [&](storage::Store& store) -> core::Result<core::Json> {
+        if (auto st = store.checkpoint(out); !st) return st.error();
+        return core::Json();
+      },
+      "backup");
+  if (!written) return kUsage;
+  const std::string via = written->via;
   const auto [files, bytes] = tally(out);
   if (ctx.json) {
     std::cout << core::Json{{"out", out}, {"via", via}, {"files", files}, {"bytes", bytes}}.dump() << "\n";

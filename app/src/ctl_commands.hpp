@@ -44,4 +44,10 @@ int cmd_audit(Ctx& ctx, const Args& args);
 /// Exit: 0 written, 2 usage or failure.
 int cmd_backup(Ctx& ctx, const Args& args);
 
+/// `smishctl forget --reporter NUMBER [--actor NAME]`: erases everything stored about the
+/// reporter (app/forget.hpp) through smishd's admin socket, else on the stopped database, and
+/// prints the rescan that proves it. Needs the pseudonym key (storage.pseudonym_key_file or its
+/// variable). Exit: 0 forgotten, 1 nothing stored, 2 usage, failure or a rescan that still finds it.
+int cmd_forget(Ctx& ctx, const Args& args);
+
 }  // namespace smish::app

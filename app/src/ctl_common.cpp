@@ -3,11 +3,13 @@
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 
 #include "ctl_common.hpp"
+#include "smish/app/admin.hpp"
 #include "smish/blocklist/formats.hpp"
 
 namespace smish::app {
@@ -179,6 +181,47 @@ int Listing::print(const Ctx& ctx) const {
     for (const auto& r : rows) print_row(r, false);
   }
   return rows.empty() ? kNotFound : kFound;
+}
+
+std::optional<Written> run_write(Ctx& ctx, const core::Json& request, std::chrono::milliseconds timeout,
+                                 const std::function<core::Result<core::Json>(storage::Store&)>& direct,
+                                 std::string_view what) {
+  const std::string path = admin_socket_path(ctx.config);
+  if (!path.empty()) {
+    auto resp = admin_request(path, request, timeout);
+    if (resp) {
+      if (!resp->value("ok", false)) {
+        std::cerr << "smishctl: " << what << ": smishd refused it: " << resp->value("error", "no reason given") << "\n";
+        return std::nullopt;
+      }
+      return Written{resp->value("result", core::Json()), "smishd"};
+    }
+    if (resp.error().code != core::ErrorCode::Unavailable) {
+      std::cerr << "smishctl: " << what << ": " << resp.error().detail << "; the outcome is unknown (see smishctl audit)\n";
+      return std::nullopt;
+    }
+  }
+  // A mistyped path must not become a new, empty database that smishd never reads.
+  if (!std::filesystem::exists(std::filesystem::path(ctx.config.storage.path) / "CURRENT")) {
+    std::cerr << "smishctl: no database at " << ctx.config.storage.path << " (smishd creates it when it first starts)\n";
+    return std::nullopt;
+  }
+  auto store = storage::Store::open(ctx.config.storage, storage::OpenMode::ReadWrite);
+  if (!store) {
+    const auto& detail = store.error().detail;
+    if (detail.find("lock") != std::string::npos || detail.find("LOCK") != std::string::npos)
+      std::cerr << "smishctl: the database " << ctx.config.storage.path << " is in use (smishd runs?) and "
+                << (path.empty() ? "daemon.admin_socket is off" : "nothing answers on " + path) << "\n";
+    else
+      std::cerr << "smishctl: " << detail << "\n";
+    return std::nullopt;
+  }
+  auto result = direct(**store);
+  if (!result) {
+    std::cerr << "smishctl: " << what << ": " << result.error().message() << "\n";
+    return std::nullopt;
+  }
+  return Written{std::move(*result), "direct"};
 }
 
 }  // namespace smish::app

@@ -1,6 +1,8 @@
 // What every smishctl command shares: the context, exit codes, output helpers.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +57,20 @@ std::string bar(double value, double max, std::size_t width);
 /// Opens the database read-only (RocksDB secondary instance) into ctx.store. Returns kFound on
 /// success, kNotFound when there is no database, kUsage on other errors (already printed).
 int open_store(Ctx& ctx);
+
+/// What a write returned, and how it was made.
+struct Written {
+  core::Json result;  ///< the admin answer's "result" (null when it has none), or what `direct` returned
+  std::string via;    ///< "smishd" (admin socket) or "direct" (the stopped database)
+};
+/// A write as every writing command makes it: `request` to smishd's admin socket when something
+/// answers there, else `direct` on the database opened read-write (smishd stopped; the database's
+/// LOCK keeps a starting smishd out meanwhile). A write whose outcome is unknown (a timeout, a
+/// garbled answer) is never retried on the database behind smishd's back. `what` names the
+/// command in messages. nullopt: it failed, and why is printed.
+std::optional<Written> run_write(Ctx& ctx, const core::Json& request, std::chrono::milliseconds timeout,
+                                 const std::function<core::Result<core::Json>(storage::Store&)>& direct,
+                                 std::string_view what);
 
 /// Prints rows as aligned columns under a header.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

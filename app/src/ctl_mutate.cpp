@@ -61,9 +61,11 @@ core::Result<Target> resolve_target(const Ctx& ctx, const std::string& text, boo
     if (t.report_id == 0) return invalid("report ids start at 1");
     return t;
   }
-  classifier::Extractor extractor(ctx.config.extract);
+  // Built on first use: a number needs none of its tables.
+  std::optional<classifier::Extractor> extractor;
   auto as_url = [&](const std::string& s) -> std::optional<core::ExtractedUrl> {
-    auto ex = extractor.extract(s, ctx.config.extract.default_region);
+    if (!extractor) extractor.emplace(ctx.config.extract);
+    auto ex = extractor->extract(s, ctx.config.extract.default_region);
     if (ex.urls.empty()) return std::nullopt;
     return ex.urls.front();
   };
@@ -107,54 +109,21 @@ core::Result<Target> resolve_target(const Ctx& ctx, const std::string& text, boo
 }
 
 int run_mutation(Ctx& ctx, const Mutation& m) {
-  const std::string path = admin_socket_path(ctx.config);
-  core::Result<MutationResult> result = core::make_error(core::ErrorCode::Internal, "not applied");
-  std::string via;
-  bool answered = false;
-  if (!path.empty()) {
-    auto resp = admin_request(path, core::Json{{"op", "mutate"}, {"mutation", to_json(m)}});
-    if (resp) {
-      answered = true;
-      via = "smishd";
-      if (!resp->value("ok", false)) {
-        std::cerr << "smishctl: smishd refused the request: " << resp->value("error", "no reason given") << "\n";
-        return kUsage;
-      }
-      result = mutation_result_from_json(resp->value("result", core::Json()));
-      if (!result) {
-        std::cerr << "smishctl: smishd's answer: " << result.error().detail << " (see smishctl audit)\n";
-        return kUsage;
-      }
-    } else if (resp.error().code != core::ErrorCode::Unavailable) {
-      // It may have been applied: never retry it on the database behind smishd's back.
-      std::cerr << "smishctl: " << resp.error().detail << "; the outcome is unknown (see smishctl audit)\n";
-      return kUsage;
-    }
-  }
-  if (!answered) {
-    // No smishd answers: the database itself, whose LOCK keeps a starting smishd out meanwhile.
-    via = "direct";
-    // A mistyped path must not become a new, empty database that smishd never reads.
-    if (!std::filesystem::exists(std::filesystem::path(ctx.config.storage.path) / "CURRENT")) {
-      std::cerr << "smishctl: no database at " << ctx.config.storage.path << " (smishd creates it when it first starts)\n";
-      return kUsage;
-    }
-    auto store = storage::Store::open(ctx.config.storage, storage::OpenMode::ReadWrite);
-    if (!store) {
-      const auto& detail = store.error().detail;
-      if (detail.find("lock") != std::string::npos || detail.find("LOCK") != std::string::npos)
-        std::cerr << "smishctl: the database " << ctx.config.storage.path << " is in use (smishd runs?) and "
-                  << (path.empty() ? "daemon.admin_socket is off" : "nothing answers on " + path) << "\n";
-      else
-        std::cerr << "smishctl: " << detail << "\n";
-      return kUsage;
-    }
-    result = apply_mutation(**store, ctx.config.blocklist, m, Writer{static_cast<std::int64_t>(::geteuid()), via},
-                            core::to_unix_ms(core::SystemClock::instance().now()));
-    if (!result) {
-      std::cerr << "smishctl: " << m.action << ": " << result.error().message() << "\n";
-      return kUsage;
-    }
+  auto written = run_write(
+      ctx, core::Json{{"op", "mutate"}, {"mutation", to_json(m)}}, std::chrono::seconds(10),
+      [&](storage::Store& store) -> core::Result<core::Json> {
+        auto applied = apply_mutation(store, ctx.config.blocklist, m, Writer{static_cast<std::int64_t>(::geteuid()), "direct"},
+                                      core::to_unix_ms(core::SystemClock::instance().now()));
+        if (!applied) return applied.error();
+        return to_json(*applied);
+      },
+      m.action);
+  if (!written) return kUsage;
+  const std::string via = written->via;
+  auto result = mutation_result_from_json(written->result);
+  if (!result) {
+    std::cerr << "smishctl: smishd's answer: " << result.error().detail << " (see smishctl audit)\n";
+    return kUsage;
   }
   const auto& r = *result;
   if (ctx.json) {

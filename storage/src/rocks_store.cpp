@@ -43,6 +43,9 @@ constexpr const char* kCfReporters = "reporters";  // pseudonym -> reporter reco
 constexpr const char* kCfReportIndex = "report_index";  // index tag + key + 0x00 + BE64 id -> "" (schema 2)
 constexpr const char* kCfCampaigns = "campaigns";  // BE64 SimHash -> campaign id (schema 2)
 constexpr const char* kSchemaKey = "schema_version";
+constexpr std::uint64_t kPhysicalPurgeSeconds = 3 * 24 * 3600;
+constexpr std::uint64_t kMaxTotalWalBytes = 8ULL << 20;
+constexpr std::size_t kSecondaryMemtableBytes = 4 << 20;
 
 const std::vector<std::string> kFamilies = {kCfDefault, kCfDedup,  kCfInbox,         kCfParts,    kCfReports,
                                             kCfIndicators, kCfOutbox, kCfConversations, kCfCounters, kCfSent,
@@ -189,6 +192,14 @@ class RocksStore final : public Store {
   RocksStore(StorageConfig config, OpenMode mode) : config_(std::move(config)), mode_(mode) {}
 
   ~RocksStore() override {
+    if (db_ && mode_ == OpenMode::ReadWrite) {
+      // Everything to table files before the WAL is closed: the next reader (a smishctl
+      // secondary instance, or smishd starting) then has no log to replay.
+      rocksdb::FlushOptions fo;
+      fo.allow_write_stall = true;
+      auto s = db_->Flush(fo, handles_);
+      if (!s.ok()) core::log_warn("storage_flush_on_close_failed", {{"error", s.ToString()}});
+    }
     if (db_) {
       for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
       db_->Close();
@@ -204,12 +215,21 @@ class RocksStore final : public Store {
     rocksdb::Options options;
     options.create_if_missing = mode_ == OpenMode::ReadWrite;
     options.create_missing_column_families = mode_ == OpenMode::ReadWrite;
-    options.IncreaseParallelism(2);
+    if (mode_ == OpenMode::ReadWrite) options.IncreaseParallelism(2);
+    // Every family's memtable holds the WAL files back until it is flushed, and a smishctl
+    // secondary instance replays all of them on open: 300 MB of log made every smishctl call
+    // take 4 s. Past this total the families holding the oldest log are flushed, so a reader
+    // replays at most this much (bench/bench_lookup.cpp, docs/benchmarks.md).
+    options.max_total_wal_size = kMaxTotalWalBytes;
     // The WAL is the durability of the ack path: it must never be disabled (checked per write too).
     options.manual_wal_flush = false;
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     for (const auto& name : kFamilies) {
       rocksdb::ColumnFamilyOptions cf(options);
+      // What forget and retention delete or overwrite stays in older table files until a
+      // compaction rewrites them: every file is rewritten once it is this old, so a deleted
+      // reporter's data and reduced texts are physically gone within this time.
+      cf.periodic_compaction_seconds = kPhysicalPurgeSeconds;
       if (name == kCfDedup || name == kCfIndicators) {
         // Point lookups on the ack path (is this fingerprint new?) and per report (the indicator's
         // record), mostly for keys that do not exist yet: Bloom filters in the tables and the
@@ -217,8 +237,14 @@ class RocksStore final : public Store {
         rocksdb::BlockBasedTableOptions table;
         table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
         cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-        cf.memtable_whole_key_filtering = true;
-        cf.memtable_prefix_bloom_size_ratio = 0.05;
+        cf.memtable_whole_key_filtering = mode_ == OpenMode::ReadWrite;
+        cf.memtable_prefix_bloom_size_ratio = mode_ == OpenMode::ReadWrite ? 0.05 : 0.0;
+      }
+      if (mode_ == OpenMode::Secondary) {
+        // smishctl's view holds at most the replayed log (max_total_wal_size): small memtables
+        // make opening one per family cheap (their first arena block is allocated and zeroed).
+        cf.write_buffer_size = kSecondaryMemtableBytes;
+        cf.arena_block_size = kSecondaryMemtableBytes / 16;
       }
       descriptors.emplace_back(name, cf);
     }
@@ -236,6 +262,9 @@ class RocksStore final : public Store {
         return make_error(ErrorCode::IoError, "cannot create a directory for the secondary instance");
       secondary_dir_ = tmpl;
       options.max_open_files = -1;  // required by secondary instances
+      // Table files are opened while the MANIFEST is replayed, once per version edit, each time
+      // with a new set of this many threads: 16 (the default) made 450 threads per smishctl call.
+      options.max_file_opening_threads = 1;
       // A database no smishd of this build has opened yet lacks the newer families (audit,
       // reporters, report_index): read without them.
       std::vector<std::string> existing;

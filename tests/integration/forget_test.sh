@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Data-subject requests: `smishctl forget --reporter NUMBER` while smishd runs (through the admin
+# socket) erases the reporter's reports and its place in the indicators, says what it erased, and
+# proves it by a rescan of every record; the audit log records the erasure without naming the
+# reporter; a second request finds nothing (exit 1), also on the stopped database (direct).
+SIM=$1 SMISHD=$2 SMISHCTL=$3 SRC=$4
+source "$(dirname "$0")/lib.sh"
+
+CORPUS=$SRC/configs/demo/corpus.jsonl
+expected=$(grep -c '^{' "$CORPUS")
+write_config "$WORK/smishd.yaml" "$SRC"
+CTL=("$SMISHCTL" --config "$WORK/smishd.yaml")
+REPORTER=+37120000001
+# The reporter sent this domain's first message; others reported it too.
+DOMAIN=tele2-lv-bonus.info
+
+"$SIM" --listen 127.0.0.1:0 --port-file "$WORK/sim.port" --system-id smishd --password it-pass \
+  --corpus "$CORPUS" --window 10 --max-seconds 120 >"$WORK/sim.log" 2>&1 &
+sim=$!
+PIDS+=("$sim")
+wait_for_file "$WORK/sim.port" 10 || fail "smsc-sim did not publish its port"
+"$SMISHD" --config "$WORK/smishd.yaml" --set "smsc.port=$(cat "$WORK/sim.port")" 2>"$WORK/smishd.log" &
+smishd=$!
+PIDS+=("$smishd")
+
+stat_of() { "${CTL[@]}" --json stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["reports"])' 2>/dev/null || echo 0; }
+reporters_of() {
+  "${CTL[@]}" --json lookup "$DOMAIN" 2>/dev/null | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["distinct_reporters"])'
+}
+deadline=$((SECONDS + 60))
+until (($(stat_of) >= expected)); do
+  ((SECONDS < deadline)) || fail "only $(stat_of) of $expected reports"
+  kill -0 "$smishd" 2>/dev/null || fail "smishd exited early"
+  sleep 0.2
+done
+reports_before=$(stat_of)
+domain_reporters_before=$(reporters_of)
+
+# While smishd runs: through the admin socket.
+"${CTL[@]}" --json forget --reporter "$REPORTER" >"$WORK/forget1.json" 2>"$WORK/forget1.err" ||
+  fail "forget while smishd runs: $(cat "$WORK/forget1.err")"
+python3 - "$WORK/forget1.json" <<'PY' || fail "forget summary is wrong: $(cat "$WORK/forget1.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["via"] == "smishd", j
+assert j["reports"] >= 1 and j["indicators"] >= 1 and j["record"] is True, j
+assert j["scanned"] > 0 and j["remaining"] == 0, j
+assert j["audit_seq"] >= 1, j
+assert j["reporter"] != "+37120000001", j  # shown redacted
+PY
+forgotten=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reports"])' "$WORK/forget1.json")
+(($(stat_of) == reports_before - forgotten)) || fail "reports: $(stat_of), expected $reports_before - $forgotten"
+after=$(reporters_of)
+((after == domain_reporters_before - 1)) || fail "$DOMAIN has $after distinct reporters, expected $((domain_reporters_before - 1))"
+log=$(cat "$WORK/smishd.log")
+[[ $log == *"event=admin_forget "* ]] || fail "smishd did not log the erasure"
+[[ $log != *"37120000001"* ]] || fail "smishd's log names the reporter"
+
+# The audit log says a reporter was forgotten, never which.
+audit=$("${CTL[@]}" --json audit)
+[[ $audit == *'"action":"forget"'* ]] || fail "no audit entry for the erasure: $audit"
+pseudonym=$(printf '%s' "$REPORTER" | openssl dgst -sha256 -hmac "$(cat "$WORK/pseudonym.key")" -r | cut -c1-32)
+[[ $audit != *"$pseudonym"* ]] || fail "the audit entry names the reporter's pseudonym"
+"${CTL[@]}" audit --verify >/dev/null || fail "the audit chain does not verify after the erasure"
+
+# Again: nothing stored, exit 1, the rescan still clean.
+rc=0
+out=$("${CTL[@]}" forget --reporter "$REPORTER" 2>&1) || rc=$?
+((rc == 1)) || fail "a second forget exited $rc, not 1: $out"
+[[ $out == *"0 still hold"* ]] || fail "no rescan line: $out"
+rc=0
+"${CTL[@]}" forget >/dev/null 2>&1 || rc=$?
+((rc == 2)) || fail "forget without --reporter exited $rc, not 2"
+
+kill -TERM "$smishd"
+wait_pid "$smishd" 10 || fail "smishd did not stop"
+[[ $WAIT_RC -eq 0 ]] || fail "smishd exited $WAIT_RC"
+
+# smishd stopped: on the database directly, another reporter.
+"${CTL[@]}" --json forget --reporter +37120000002 >"$WORK/forget2.json" || fail "forget on the stopped database"
+python3 - "$WORK/forget2.json" <<'PY' || fail "direct forget summary is wrong: $(cat "$WORK/forget2.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["via"] == "direct" and j["reports"] >= 1 and j["remaining"] == 0, j
+PY
+echo "PASS"
