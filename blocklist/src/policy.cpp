@@ -2,6 +2,7 @@
 #include "smish/blocklist/policy.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "smish/blocklist/sketch.hpp"
 #include "smish/core/clock.hpp"
@@ -43,6 +44,19 @@ std::string host_of(std::string_view url) {
   if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos) host.erase(colon);
   return host;
 }
+
+// Popular platforms: their registrable domains and hosts serve billions of legitimate messages,
+// and scammers use them as hosting (forms, storage buckets, chat links). Automation lists what
+// is on them by full URL only, never the domain or a host of theirs. Registrable domains as
+// libpsl gives them; an analyst's block still can.
+constexpr std::array<std::string_view, 40> kPopularPlatforms = {
+    "google.com",   "youtube.com",  "gmail.com",     "facebook.com",  "instagram.com", "whatsapp.com",
+    "wa.me",        "t.me",         "telegram.org",  "viber.com",     "apple.com",     "icloud.com",
+    "microsoft.com", "live.com",    "outlook.com",   "office.com",    "sharepoint.com", "amazon.com",
+    "amazonaws.com", "cloudfront.net", "linkedin.com", "twitter.com", "x.com",         "tiktok.com",
+    "wikipedia.org", "github.com",  "dropbox.com",   "yandex.ru",     "mail.ru",       "vk.com",
+    "ok.ru",        "zoom.us",      "paypal.com",    "booking.com",   "airbnb.com",    "ebay.com",
+    "netflix.com",  "spotify.com",  "googleusercontent.com", "forms.gle"};
 
 }  // namespace
 
@@ -93,6 +107,12 @@ void forget_reporter(core::Indicator& ind, const std::string& reporter, const st
   });
   for (const auto& c : categories)
     if (auto it = ind.categories.find(c); it != ind.categories.end() && --it->second == 0) ind.categories.erase(it);
+  // A listing by the policy rested on evidence that is gone now: the next evaluation decides
+  // afresh from what remains. An analyst's decision stands.
+  if (ind.status == core::IndicatorStatus::Listed && ind.status_actor == "policy") {
+    ind.status = core::IndicatorStatus::Observed;
+    ind.status_reason = "evidence removed: a reporter was forgotten";
+  }
 }
 
 std::vector<std::string> protected_domains(const PolicyConfig& config) {
@@ -131,6 +151,9 @@ bool is_protected(const core::Indicator& ind, const PolicyConfig& config, std::s
       if (domain_matches(host, d)) return say("brand " + b.id + ": its own domain " + d);
   if (ind.kind == K::Domain && (has_flag(ind, "shortener") || has_flag(ind, "shared_hosting")))
     return say("shortener or shared hosting: listed by URL or host only");
+  if (ind.kind == K::Domain || ind.kind == K::Host)
+    for (auto platform : kPopularPlatforms)
+      if (domain_matches(host, platform)) return say("popular platform " + std::string(platform) + ": listed by URL only");
   return false;
 }
 

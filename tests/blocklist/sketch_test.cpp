@@ -136,3 +136,24 @@ TEST_SUITE("blocklist/sketch") {
     CHECK(ind.categories["bank"] == 1);
   }
 }
+
+TEST_SUITE("blocklist/platforms") {
+  TEST_CASE("popular platforms are never listed by domain or host, a URL on them is") {
+    PolicyConfig cfg;
+    auto make = [](core::IndicatorKind kind, std::string value) {
+      core::Indicator i;
+      i.kind = kind;
+      i.value = std::move(value);
+      return i;
+    };
+    auto listed_by_many = [&](core::Indicator ind) {
+      for (int i = 0; i < 8; ++i) blocklist::record_report(ind, scam(static_cast<std::uint64_t>(i + 1), reporter(i), kT0 + i), {}, cfg);
+      return blocklist::evaluate(ind, cfg, kT0 + 10);
+    };
+    CHECK(listed_by_many(make(core::IndicatorKind::Domain, "google.com")) == IndicatorStatus::Allowlisted);
+    CHECK(listed_by_many(make(core::IndicatorKind::Host, "sites.google.com")) == IndicatorStatus::Allowlisted);
+    CHECK(listed_by_many(make(core::IndicatorKind::Host, "t.me")) == IndicatorStatus::Allowlisted);
+    CHECK(listed_by_many(make(core::IndicatorKind::Url, "https://t.me/swedbank_support_lv")) == IndicatorStatus::Listed);
+    CHECK(listed_by_many(make(core::IndicatorKind::Domain, "notgoogle.com")) == IndicatorStatus::Listed);
+  }
+}

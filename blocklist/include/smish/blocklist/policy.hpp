@@ -62,6 +62,7 @@ inline constexpr std::size_t kCampaignCounts = 32;  ///< campaigns kept in Indic
 /// reporter map and newcomers, the reports of `report_ids` from the counts and recent reports,
 /// their category votes (`categories`, one per report). A reporter counted only in the sketch
 /// (beyond the exact bound) cannot be taken out of it; no identifier of it is stored there.
+/// A listing by the policy is withdrawn, to be decided again by the next evaluate().
 void forget_reporter(core::Indicator& indicator, const std::string& reporter, const std::vector<std::uint64_t>& report_ids,
                      const std::vector<std::string>& categories);
 
@@ -79,8 +80,9 @@ core::IndicatorStatus evaluate_with(core::Indicator& indicator, const std::map<s
 
 /// True when `indicator` may never be blocked automatically: allowlisted by config, a protected
 /// brand's own number, domain (or a host or URL under it) or sender ID, a short, emergency or
-/// service number, or a shortener/shared-hosting registrable domain (those are listed by URL or
-/// host only). `why` gets the reason ("brand tele2: its own domain tele2.lv").
+/// service number, a shortener/shared-hosting registrable domain (those are listed by URL or
+/// host only), or a domain or host of a popular platform (google.com, wa.me, t.me, ...: listed by
+/// URL only). `why` gets the reason ("brand tele2: its own domain tele2.lv").
 bool is_protected(const core::Indicator& indicator, const PolicyConfig& config, std::string* why = nullptr);
 
 }  // namespace smish::blocklist
