@@ -307,7 +307,20 @@ std::vector<std::pair<core::IndicatorKind, std::string>> lookup_keys(const Ctx& 
     keys.emplace_back(core::IndicatorKind::Number, value);  // short codes are stored as written
     return keys;
   }
-  // Built only here: the brands and the URL tables cost more than the whole lookup of a number.
+  // A plain ASCII name ("www.parcel-7.top"): the host itself and each parent of two labels or
+  // more, one of which is its registrable domain as stored. Point reads of keys that do not exist
+  // cost microseconds; building the extractor (libphonenumber's metadata, the brands) costs 60 ms.
+  std::string name = value;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  if (name.find('.') != std::string::npos &&
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") == std::string::npos) {
+    keys.emplace_back(core::IndicatorKind::Host, name);
+    for (std::size_t at = 0; name.find('.', at) != std::string::npos; at = name.find('.', at) + 1)
+      keys.emplace_back(core::IndicatorKind::Domain, name.substr(at));
+    keys.emplace_back(core::IndicatorKind::SenderId, value);  // "Info.LV" may be a sender ID
+    return keys;
+  }
   classifier::Extractor extractor(ctx.config.extract);
   auto ex = extractor.extract(value, ctx.config.extract.default_region);
   for (const auto& u : ex.urls) {

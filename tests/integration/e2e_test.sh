@@ -64,17 +64,25 @@ by_split = collections.Counter(m.get("split", "none") for m in corpus)
 print(f"ok: {len(reports)} reports, splits {dict(by_split)}")
 PY
 
-# Privacy: no reporter number (as digits) anywhere in the database files.
-python3 - "$CORPUS" "$WORK/db" <<'PY' || fail "a reporter number is stored in the clear"
+# Privacy: no reporter number (as digits) anywhere in the database files, the exports made from
+# them, or the logs of smishd and smishctl.
+"$SMISHCTL" --config "$WORK/smishd.yaml" export --out "$WORK/export" >"$WORK/export.log" 2>&1 || fail "export failed: $(cat "$WORK/export.log")"
+python3 - "$CORPUS" "$WORK/db" "$WORK/export" "$WORK/smishd.log" "$WORK/ctl.log" "$WORK/export.log" <<'PY' || fail "a reporter number is stored in the clear"
 import json, os, sys
 numbers = {json.loads(l)["src"].lstrip("+") for l in open(sys.argv[1], encoding="utf-8") if l.strip()}
 texts = "".join(json.loads(l)["text"] for l in open(sys.argv[1], encoding="utf-8") if l.strip())
 numbers = {n for n in numbers if n not in texts}  # a number quoted in a message text is content
-for root, _, files in os.walk(sys.argv[2]):
-    for f in files:
-        data = open(os.path.join(root, f), "rb").read()
-        for n in numbers:
-            assert n.encode() not in data, f"{n} found in {f}"
-print(f"ok: none of {len(numbers)} reporter numbers in the database files")
+paths = []
+for top in sys.argv[2:]:
+    if os.path.isfile(top):
+        paths.append(top)
+    for root, _, files in os.walk(top):
+        paths += [os.path.join(root, f) for f in files]
+assert len(paths) > 10, paths
+for path in paths:
+    data = open(path, "rb").read()
+    for n in numbers:
+        assert n.encode() not in data, f"{n} found in {path}"
+print(f"ok: none of {len(numbers)} reporter numbers in {len(paths)} database, export and log files")
 PY
 echo "PASS"
