@@ -230,16 +230,20 @@ class RocksStore final : public Store {
       // compaction rewrites them: every file is rewritten once it is this old, so a deleted
       // reporter's data and reduced texts are physically gone within this time.
       cf.periodic_compaction_seconds = kPhysicalPurgeSeconds;
+      rocksdb::BlockBasedTableOptions table;
+      // smishctl opens every table file of a secondary instance (max_open_files -1): with the
+      // index and filter blocks read lazily through the block cache, a lookup reads those of the
+      // few files it touches instead of all of them at open.
+      table.cache_index_and_filter_blocks = mode_ == OpenMode::Secondary;
       if (name == kCfDedup || name == kCfIndicators) {
         // Point lookups on the ack path (is this fingerprint new?) and per report (the indicator's
         // record), mostly for keys that do not exist yet: Bloom filters in the tables and the
         // memtable answer "absent" without reading blocks or walking the skip list.
-        rocksdb::BlockBasedTableOptions table;
         table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-        cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
         cf.memtable_whole_key_filtering = mode_ == OpenMode::ReadWrite;
         cf.memtable_prefix_bloom_size_ratio = mode_ == OpenMode::ReadWrite ? 0.05 : 0.0;
       }
+      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
       if (mode_ == OpenMode::Secondary) {
         // smishctl's view holds at most the replayed log (max_total_wal_size): small memtables
         // make opening one per family cheap (their first arena block is allocated and zeroed).
@@ -265,6 +269,8 @@ class RocksStore final : public Store {
       // Table files are opened while the MANIFEST is replayed, once per version edit, each time
       // with a new set of this many threads: 16 (the default) made 450 threads per smishctl call.
       options.max_file_opening_threads = 1;
+      options.skip_stats_update_on_db_open = true;             // no table reads for statistics
+      options.skip_checking_sst_file_sizes_on_db_open = true;  // no stat() of every file
       // A database no smishd of this build has opened yet lacks the newer families (audit,
       // reporters, report_index): read without them.
       std::vector<std::string> existing;

@@ -9,6 +9,7 @@
 #include "smish/app/admin.hpp"
 #include "smish/app/main.hpp"
 #include "smish/storage/audit_log.hpp"
+#include "ctl_runner.hpp"
 #include "support.hpp"
 
 using namespace smish;
@@ -86,16 +87,7 @@ std::string key(std::uint64_t seq) {
 }
 
 /// smishctl in-process with stdout captured: its exit code and output.
-std::pair<int, std::string> smishctl(std::vector<std::string> args) {
-  args.insert(args.begin(), "smishctl");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out;
-  auto* old = std::cout.rdbuf(out.rdbuf());
-  const int rc = app::smishctl_main(static_cast<int>(argv.size()), argv.data());
-  std::cout.rdbuf(old);
-  return {rc, out.str()};
-}
+std::pair<int, std::string> smishctl(std::vector<std::string> args) { return test::run_smishctl(std::move(args)); }
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include "smish/core/clock.hpp"
 #include "smish/core/json.hpp"
 #include "smish/storage/store.hpp"
+#include "ctl_runner.hpp"
 #include "support.hpp"
 
 using namespace smish;
@@ -68,14 +69,8 @@ struct Fixture {
 
   /// smishctl in-process on this database (while the store stays open, as under smishd).
   std::pair<int, std::string> run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"smishctl", "--db", db});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    std::ostringstream out;
-    auto* old = std::cout.rdbuf(out.rdbuf());
-    const int rc = app::smishctl_main(static_cast<int>(argv.size()), argv.data());
-    std::cout.rdbuf(old);
-    return {rc, out.str()};
+    args.insert(args.begin(), {"--db", db});
+    return test::run_smishctl(std::move(args));
   }
   std::vector<core::Json> json_lines(std::vector<std::string> args, int want_rc = 0) {
     auto [rc, out] = run(std::move(args));
