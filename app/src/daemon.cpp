@@ -296,7 +296,7 @@ int smishd_main(int argc, char** argv) {
         // upgrade) is worked off a step a tick.
         auto swept = pipeline.sweep_retention(kRetentionStep);
         if (!swept) core::log_error("retention_failed", {{"error", swept.error().message()}});
-        if (!swept || *swept < kRetentionStep) last_retention_ms = now_ms;
+        if (!swept || !swept->more) last_retention_ms = now_ms;
       }
       if (config->exporter.interval_s > 0 && now_ms - last_export_ms >= config->exporter.interval_s * 1000) {
         last_export_ms = now_ms;

@@ -195,13 +195,15 @@ void Pipeline::process() {
   if (!backlog_) dispatch_due();
 }
 
-core::Result<std::uint64_t> Pipeline::sweep_retention(std::size_t limit) {
+core::Result<Pipeline::RetentionStep> Pipeline::sweep_retention(std::size_t limit) {
   const std::int64_t now_ms = core::to_unix_ms(clock_.now());
   const std::int64_t cutoff = now_ms - options_.raw_retention_days * kDayMs;
   auto cursor = store_.get_counter(kRetentionCursor);
   if (!cursor) return cursor.error();
   storage::Commit c;
   std::uint64_t next = static_cast<std::uint64_t>(*cursor);
+  std::size_t read = 0;
+  bool more = false;
   auto scanned = store_.scan_reports_from(next, [&](const core::Report& r) {
     // Ids follow processing order, close to arrival order: the first report inside the retention
     // time ends the sweep (a concatenation finished late is reduced by a later sweep).
@@ -214,7 +216,10 @@ core::Result<std::uint64_t> Pipeline::sweep_retention(std::size_t limit) {
       reduced.raw_pdus.clear();
       c.reports.push_back(std::move(reduced));
     }
-    return c.reports.size() < limit;
+    // Bounded by what is read, not only by what is reduced: a first sweep over a year of reports
+    // reduced long ago must not hold the storage thread for minutes.
+    more = ++read >= limit;
+    return !more;
   });
   if (!scanned) return scanned.error();
   c.counters.emplace_back(kRetentionCursor, static_cast<std::int64_t>(next));
@@ -234,7 +239,7 @@ core::Result<std::uint64_t> Pipeline::sweep_retention(std::size_t limit) {
   if (!c.reports.empty() || !c.counters_delete.empty())
     core::log_info("retention_swept", {{"reports_reduced", c.reports.size()}, {"counters_deleted", c.counters_delete.size()},
                                        {"cursor", next}});
-  return static_cast<std::uint64_t>(c.reports.size());
+  return RetentionStep{static_cast<std::uint64_t>(c.reports.size()), more};
 }
 
 Pipeline::Made Pipeline::make_report(const std::vector<storage::InboxEntry>& parts, std::string text, std::uint32_t flags) {

@@ -142,10 +142,10 @@ TEST_SUITE("app/poisoning") {
     deliver(f, reporters(2), kScam, t0);                      // reports 1, 2
     f.clock.advance_ms(10 * kDay);
     deliver(f, reporters(1, 2), kScam, t0 + 10 * kDay);       // report 3
-    CHECK(f.pipeline->sweep_retention().value() == 0);       // nothing old enough yet
+    CHECK(f.pipeline->sweep_retention().value().reduced == 0);       // nothing old enough yet
 
     f.clock.advance_ms(21 * kDay);  // day 31: reports 1 and 2 are past 30 days, report 3 is not
-    CHECK(f.pipeline->sweep_retention().value() == 2);
+    CHECK(f.pipeline->sweep_retention().value().reduced == 2);
     auto reports = f.reports();
     REQUIRE(reports.size() == 3);
     for (int i : {0, 1}) {
@@ -163,9 +163,18 @@ TEST_SUITE("app/poisoning") {
     auto day1 = f.store->get_counter("rate:" + reports[0].reporter + ":d:2025-11-22");
     REQUIRE(day1.has_value());
     CHECK(*day1 == 0);
-    CHECK(f.pipeline->sweep_retention().value() == 0);
+    CHECK(f.pipeline->sweep_retention().value().reduced == 0);
     f.clock.advance_ms(10 * kDay);
-    CHECK(f.pipeline->sweep_retention().value() == 1);
+    CHECK(f.pipeline->sweep_retention().value().reduced == 1);
     CHECK(f.pipeline->stats().retention_reduced == 3);
+    // A step reads at most `limit` reports, whether or not they need reducing.
+    f.clock.advance_ms(60 * kDay);
+    deliver(f, reporters(5, 200), kScam, t0 + 71 * kDay);  // reports 4..8
+    f.clock.advance_ms(31 * kDay);
+    auto step = f.pipeline->sweep_retention(2).value();
+    CHECK(step.reduced == 2);
+    CHECK(step.more);
+    while (step.more) step = f.pipeline->sweep_retention(2).value();
+    CHECK(f.pipeline->stats().retention_reduced == 8);
   }
 }

@@ -122,8 +122,12 @@ class Pipeline final : public core::ReportSink {
 
   /// Retention: reports received more than raw_retention_days before now lose their text and
   /// PDUs, keeping indicators, verdict, campaign and a text fingerprint. Incremental (a stored
-  /// cursor), at most `limit` reports a call; returns how many it reduced. Storage thread.
-  core::Result<std::uint64_t> sweep_retention(std::size_t limit = 10000);
+  /// cursor), reading at most `limit` reports a call. Storage thread.
+  struct RetentionStep {
+    std::uint64_t reduced = 0;  ///< reports reduced by this call
+    bool more = false;          ///< it stopped at `limit`: call again soon
+  };
+  core::Result<RetentionStep> sweep_retention(std::size_t limit = 10000);
 
  private:
   /// A report being made, with what only the processing step knows.
