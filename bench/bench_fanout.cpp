@@ -21,6 +21,7 @@
 
 #include "bench_args.hpp"
 #include "smish/app/pipeline.hpp"
+#include "smish/core/log.hpp"
 #include "smish/gateway/text.hpp"
 
 using namespace smish;
@@ -116,6 +117,7 @@ Result run(const std::string& mode, std::uint64_t count, const std::string& dir)
 int main(int argc, char** argv) {
   const auto args = smish::bench::parse_count_dir(argc, argv, "bench_fanout", 50'000);
   if (!args) return 2;
+  core::set_log_level(core::LogLevel::Warn);  // smishd's per-report info lines would dominate
   std::printf("| mix | reports | report-indicator updates | per report | s | reports/s | µs/report |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
   for (const std::string mode : {"none", "1-4", "hot"}) {

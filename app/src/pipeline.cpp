@@ -393,10 +393,13 @@ core::Status Pipeline::commit_reports(std::vector<Made> made, std::vector<std::s
   storage::Commit c;
   // Indicators touched by several reports of this batch are read once and updated in memory.
   std::map<std::pair<core::IndicatorKind, std::string>, core::Indicator> touched;
+  std::map<std::pair<core::IndicatorKind, std::string>, std::uint64_t> distinct_before;  // 0 when new
+  std::map<std::pair<core::IndicatorKind, std::string>, std::uint64_t> pairs;  // reports of this batch naming it
   auto touch = [&](core::IndicatorKind kind, const std::string& value) -> core::Result<core::Indicator*> {
     auto key = std::make_pair(kind, value);
     if (auto it = touched.find(key); it != touched.end()) return &it->second;
     auto got = store_.get_indicator(kind, value);
+    if (got && got->has_value()) distinct_before[key] = (**got).distinct_reporters;
     if (!got) return got.error();
     core::Indicator ind;
     if (got->has_value()) {
@@ -412,26 +415,29 @@ core::Status Pipeline::commit_reports(std::vector<Made> made, std::vector<std::s
     if (value.empty() || !once.emplace(kind, value).second) return {};  // one vote per report per indicator
     auto ind = touch(kind, value);
     if (!ind) return ind.error();
-    const auto before = (*ind)->distinct_reporters;
     blocklist::record_report(**ind, r, flags, options_.policy, newcomer);
-    blocklist::evaluate(**ind, options_.policy, now_ms);
-    if ((*ind)->status == core::IndicatorStatus::Allowlisted) {
-      // Reports against a protected value list nothing, but many of them are an attack (or a
-      // brand being impersonated from a look-alike the extraction folded): say so once at
-      // min_reporters distinct reporters and again at each tenfold.
-      ++stats_.allowlisted_reports;
-      const auto after = (*ind)->distinct_reporters;
-      for (std::uint64_t mark = static_cast<std::uint64_t>(std::max(options_.policy.min_reporters, 1)); mark <= after; mark *= 10) {
-        if (before >= mark) continue;
-        ++stats_.allowlist_alerts;
-        core::log_warn("allowlisted_indicator_targeted",
-                       {{"kind", core::to_string(kind)},
-                        {"value", kind == core::IndicatorKind::Number ? core::redact_number(value) : value},
-                        {"distinct_reporters", after}, {"reason", (*ind)->status_reason}});
-        break;
-      }
-    }
+    ++pairs[{kind, value}];
     return {};
+  };
+  // Once per touched indicator, after the batch's reports are recorded: the listing decision
+  // (a count over the reporter map, thousands of entries on a hot value, so not per report) and
+  // the allowlist alert.
+  auto decide = [&](core::Indicator& ind, std::uint64_t before) {
+    blocklist::evaluate(ind, options_.policy, now_ms);
+    if (ind.status != core::IndicatorStatus::Allowlisted) return;
+    // Reports against a protected value list nothing, but many of them are an attack (or a
+    // brand being impersonated from a look-alike the extraction folded): say so once at
+    // min_reporters distinct reporters and again at each tenfold.
+    const auto after = ind.distinct_reporters;
+    int crossed = 0;  // a batch may cross several marks at once: each counts, one line says it
+    for (std::uint64_t mark = static_cast<std::uint64_t>(std::max(options_.policy.min_reporters, 1)); mark <= after; mark *= 10)
+      if (before < mark) ++crossed;
+    if (crossed == 0) return;
+    stats_.allowlist_alerts += static_cast<std::uint64_t>(crossed);
+    core::log_warn("allowlisted_indicator_targeted",
+                   {{"kind", core::to_string(ind.kind)},
+                    {"value", ind.kind == core::IndicatorKind::Number ? core::redact_number(ind.value) : ind.value},
+                    {"distinct_reporters", after}, {"reason", ind.status_reason}});
   };
 
   // Reporters as this batch changes them: first-time reporters (the burst hold) and rate caps.
@@ -591,7 +597,12 @@ core::Status Pipeline::commit_reports(std::vector<Made> made, std::vector<std::s
   }
   for (auto& u : updated) c.reports.push_back(std::move(u));
   c.consumed = std::move(consumed);
-  for (auto& [key, ind] : touched) c.indicators.push_back(std::move(ind));
+  for (auto& [key, ind] : touched) {
+    decide(ind, distinct_before[key]);
+    // Each report-indicator pair naming a protected value (counted here, where the status is known).
+    if (ind.status == core::IndicatorStatus::Allowlisted) stats_.allowlisted_reports += pairs[key];
+    c.indicators.push_back(std::move(ind));
+  }
   for (const auto& [name, value] : reply_counts) c.counters.emplace_back(name, value);
   for (const auto& [pseudonym, changed] : reporter_changed) c.reporters_put.emplace_back(pseudonym, reporter_records[pseudonym]);
   c.campaign_fingerprints = new_fingerprints_;  // kept until a commit wrote them
