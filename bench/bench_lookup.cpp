@@ -11,7 +11,10 @@
 //     sketch), written once at the end.
 // The database is kept in --dir when given, and reused by the next run with the same --count.
 //
-// usage: bench_lookup [--count N] [--dir DIR] [--runs R] [--smishctl PATH]
+// With --smishd PATH, smishd runs on the database meanwhile (its SMSC unreachable): lookup and
+// report are then answered by smishd over its admin socket, the scans still by a secondary.
+//
+// usage: bench_lookup [--count N] [--dir DIR] [--runs R] [--smishctl PATH] [--smishd PATH]
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -24,7 +27,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <csignal>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -140,7 +145,7 @@ Timing run_process(const std::string& smishctl, const std::vector<std::string>& 
 
 int main(int argc, char** argv) {
   std::uint64_t count = 10'000'000;
-  std::string base, smishctl = std::string(SMISH_BINARY_DIR) + "/tools/smishctl";
+  std::string base, smishctl = std::string(SMISH_BINARY_DIR) + "/tools/smishctl", smishd;
   int runs = 11;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -148,8 +153,9 @@ int main(int argc, char** argv) {
     else if (arg == "--dir" && i + 1 < argc) base = argv[++i];
     else if (arg == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
     else if (arg == "--smishctl" && i + 1 < argc) smishctl = argv[++i];
+    else if (arg == "--smishd" && i + 1 < argc) smishd = argv[++i];
     else {
-      std::fprintf(stderr, "usage: bench_lookup [--count N] [--dir DIR] [--runs R] [--smishctl PATH]\n");
+      std::fprintf(stderr, "usage: bench_lookup [--count N] [--dir DIR] [--runs R] [--smishctl PATH] [--smishd PATH]\n");
       return 2;
     }
   }
@@ -232,6 +238,36 @@ int main(int argc, char** argv) {
     if (e.is_regular_file()) bytes += e.file_size();
   std::printf("database: %.2f GB\n\n", static_cast<double>(bytes) / 1e9);
 
+  pid_t daemon = 0;
+  if (!smishd.empty()) {
+    const std::string config = base + "/smishd.yaml", key = base + "/pseudonym.key";
+    std::ofstream(key) << "bench-lookup-pseudonym-key-0001\n";
+    std::ofstream(config) << fmt::format(
+        "smsc:\n  name: bench\n  host: 127.0.0.1\n  port: 9\n  system_id: bench\n  password: bench\n"
+        "storage:\n  path: {}\n  pseudonym_key_file: {}\n"
+        "classifier:\n  rules_dir: {}/configs/rules\n  brands_file: {}/configs/brands.yaml\n"
+        "export:\n  out_dir: {}/export\n  interval_s: 0\nreplies:\n  enabled: false\n"
+        "daemon:\n  metrics_listen: \"off\"\n",
+        db, key, SMISH_SOURCE_DIR, SMISH_SOURCE_DIR, base);
+    std::vector<std::string> args = {smishd, "--config", config};
+    std::vector<char*> argv_d;
+    for (auto& a : args) argv_d.push_back(a.data());
+    argv_d.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, (base + "/smishd.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (posix_spawn(&daemon, smishd.c_str(), &fa, nullptr, argv_d.data(), environ) != 0) {
+      std::perror("posix_spawn smishd");
+      return 1;
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (!std::filesystem::exists(db + ".admin.sock") && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::printf("smishd running on the database (pid %d)\n\n", static_cast<int>(daemon));
+  }
+
   const std::string hot = number_of(0), cold = number_of(kNumbers - 7), hot_domain = domain_of(0);
   const std::string campaign = fmt::format("c-{:016x}", mix(0));
   const std::vector<std::vector<std::string>> commands = {
@@ -259,6 +295,11 @@ int main(int argc, char** argv) {
     for (const auto& a : cmd) line += (line.empty() ? "" : " ") + a;
     std::printf("| `%s` | %.1f | %.1f | %d | %zu |\n", line.c_str(), t.median_ms, t.max_ms, t.rc, t.lines);
     std::fflush(stdout);
+  }
+  if (daemon > 0) {
+    ::kill(daemon, SIGTERM);
+    int status = 0;
+    ::waitpid(daemon, &status, 0);
   }
   if (own_dir) std::filesystem::remove_all(base);
   return 0;

@@ -357,6 +357,28 @@ core::Json AdminServer::Impl::handle(const std::string& line, std::int64_t peer_
     core::log_info("admin_backup", {{"out", out}, {"uid", peer_uid}, {"ms", ms}});
     return core::Json{{"ok", true}, {"out", out}, {"ms", ms}};
   }
+  if (op == "get") {
+    // A point read for smishctl lookup and report: microseconds on this thread, where opening a
+    // secondary instance of a large database costs smishctl 100 ms and more.
+    const auto what = req.value("what", std::string());
+    std::optional<std::string> bytes;
+    if (what == "indicator") {
+      auto kind = core::parse_indicator_kind(req.value("kind", std::string()));
+      if (!kind) return fail("get indicator needs a \"kind\"");
+      auto ind = store.get_indicator(*kind, req.value("value", std::string()));
+      if (!ind) return fail(ind.error().message());
+      if (*ind) bytes = core::encode_binary(core::to_json(**ind));
+    } else if (what == "report") {
+      auto r = store.get_report(req.value("id", std::uint64_t{0}));
+      if (!r) return fail(r.error().message());
+      if (*r) bytes = core::encode_binary(core::to_json(**r));
+    } else {
+      return fail("get needs \"what\": indicator or report");
+    }
+    core::Json out{{"ok", true}, {"found", bytes.has_value()}};
+    if (bytes) out["value"] = core::to_hex(*bytes);
+    return out;
+  }
   if (op == "forget") {
     const auto pseudonym = req.value("pseudonym", std::string());
     const auto actor = req.value("actor", std::string());

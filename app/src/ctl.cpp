@@ -16,6 +16,7 @@
 
 #include "args.hpp"
 #include "ctl_commands.hpp"
+#include "smish/app/admin.hpp"
 #include "ctl_common.hpp"
 #include "smish/app/config.hpp"
 #include "smish/app/runtime.hpp"
@@ -108,6 +109,75 @@ int open_store(Ctx& ctx) {
 }
 
 namespace {
+
+/// Point reads through smishd's admin socket (op "get"): what lookup and report need, without
+/// opening a secondary instance. Everything else is Unsupported; the commands that scan use the
+/// secondary instance.
+class AdminReads final : public storage::Store {
+ public:
+  explicit AdminReads(std::string path) : path_(std::move(path)) {}
+  core::Result<std::optional<core::Indicator>> get_indicator(core::IndicatorKind kind, const std::string& value) override {
+    auto bytes = get(core::Json{{"op", "get"}, {"what", "indicator"}, {"kind", core::to_string(kind)}, {"value", value}});
+    if (!bytes) return bytes.error();
+    if (!*bytes) return std::optional<core::Indicator>{};
+    auto j = core::decode_binary(**bytes);
+    if (!j) return j.error();
+    auto ind = core::indicator_from_json(*j);
+    if (!ind) return ind.error();
+    return std::optional<core::Indicator>(std::move(*ind));
+  }
+  core::Result<std::optional<core::Report>> get_report(std::uint64_t id) override {
+    auto bytes = get(core::Json{{"op", "get"}, {"what", "report"}, {"id", id}});
+    if (!bytes) return bytes.error();
+    if (!*bytes) return std::optional<core::Report>{};
+    auto j = core::decode_binary(**bytes);
+    if (!j) return j.error();
+    auto r = core::report_from_json(*j);
+    if (!r) return r.error();
+    return std::optional<core::Report>(std::move(*r));
+  }
+  core::Result<std::vector<bool>> store_inbound(std::span<const storage::InboxEntry>, std::int64_t) override { return no(); }
+  core::Result<std::vector<storage::InboxEntry>> pending_singles(std::size_t) override { return no(); }
+  core::Result<std::vector<storage::InboxEntry>> group_parts(const storage::InboxEntry&) override { return no(); }
+  core::Result<std::vector<storage::InboxEntry>> pending_groups() override { return no(); }
+  core::Status commit(const storage::Commit&) override { return no(); }
+  std::uint64_t next_report_id() override { return 0; }
+  core::Result<std::vector<storage::OutboxEntry>> outbox() override { return no(); }
+  core::Result<std::optional<storage::Conversation>> get_conversation(const std::string&) override { return no(); }
+  core::Result<std::int64_t> get_counter(const std::string&) override { return no(); }
+  core::Result<std::optional<std::uint64_t>> get_sent(const std::string&) override { return no(); }
+  core::Status scan_reports(const std::function<bool(const core::Report&)>&) override { return no(); }
+  core::Status scan_indicators(const std::function<bool(const core::Indicator&)>&) override { return no(); }
+  core::Status scan_indicator_values(const std::function<bool(std::string_view, std::string_view)>&) override { return no(); }
+  core::Result<Counts> counts() override { return no(); }
+  core::Status catch_up() override { return {}; }
+
+ private:
+  static core::Error no() { return core::make_error(core::ErrorCode::Unsupported, "not a point read"); }
+  core::Result<std::optional<std::string>> get(const core::Json& request) {
+    auto resp = admin_request(path_, request, std::chrono::seconds(5));
+    if (!resp) return resp.error();
+    if (!resp->value("ok", false)) return core::make_error(core::ErrorCode::Internal, resp->value("error", "smishd refused"));
+    if (!resp->value("found", false)) return std::optional<std::string>{};
+    auto bytes = core::from_hex(resp->value("value", std::string()));
+    if (!bytes) return bytes.error();
+    return std::optional<std::string>(std::move(*bytes));
+  }
+  std::string path_;
+};
+
+/// For commands that only read single records (lookup, report): smishd answers them when it
+/// runs; otherwise (or when it is too old to know "get") the secondary instance.
+int open_point_store(Ctx& ctx) {
+  if (const auto path = admin_socket_path(ctx.config); !path.empty()) {
+    auto probe = admin_request(path, core::Json{{"op", "get"}, {"what", "report"}, {"id", 0}}, std::chrono::seconds(2));
+    if (probe && probe->value("ok", false)) {
+      ctx.store = std::make_unique<AdminReads>(path);
+      return kFound;
+    }
+  }
+  return open_store(ctx);
+}
 
 // The --since/--until window of a command, in Unix ms ([since, until)); false after a usage message.
 struct Window {
@@ -268,7 +338,7 @@ int cmd_report(Ctx& ctx, const Args& a) {
     std::cerr << "smishctl: report ID must be a number\n";
     return kUsage;
   }
-  if (int rc = open_store(ctx); rc != kFound) return rc;
+  if (int rc = open_point_store(ctx); rc != kFound) return rc;
   auto r = ctx.store->get_report(id);
   if (!r) {
     std::cerr << "smishctl: " << r.error().message() << "\n";
@@ -351,7 +421,7 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
     std::cerr << "usage: smishctl lookup VALUE\n";
     return kUsage;
   }
-  if (int rc = open_store(ctx); rc != kFound) return rc;
+  if (int rc = open_point_store(ctx); rc != kFound) return rc;
   std::vector<core::Indicator> found;
   std::set<std::pair<core::IndicatorKind, std::string>> seen;
   for (const auto& [kind, key] : lookup_keys(ctx, a.positional[1])) {

@@ -27,7 +27,7 @@ namespace smish::app {
 namespace {
 
 constexpr std::int64_t kRetentionIntervalMs = 60 * 1000;  // how often the retention sweep looks for reports to reduce
-constexpr std::size_t kRetentionStep = 10000;              // reports reduced at most per sweep step
+constexpr std::size_t kRetentionStep = 2000;  // reports a sweep step reads at most (about 50 ms of the storage thread)
 
 constexpr const char* kUsage =
     "usage: smishd [--config FILE] [--set section.key=value ...]\n"

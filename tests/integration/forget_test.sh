@@ -36,6 +36,14 @@ done
 reports_before=$(stat_of)
 domain_reporters_before=$(reporters_of)
 
+# lookup and report are point reads that smishd answers itself while it runs (no secondary
+# instance to open): with storage.path pointing nowhere, only smishd can answer them.
+AWAY=(--set "storage.path=$WORK/nowhere" --set "daemon.admin_socket=$WORK/db.admin.sock")
+out=$("${CTL[@]}" "${AWAY[@]}" --json lookup "$DOMAIN") || fail "lookup through smishd failed"
+[[ $out == *'"kind":"domain"'* && $out == *'"distinct_reporters":'* ]] || fail "lookup through smishd: $out"
+out=$("${CTL[@]}" "${AWAY[@]}" report 1) || fail "report through smishd failed"
+[[ $out == *"text"* ]] || fail "report through smishd: $out"
+
 # While smishd runs: through the admin socket.
 "${CTL[@]}" --json forget --reporter "$REPORTER" >"$WORK/forget1.json" 2>"$WORK/forget1.err" ||
   fail "forget while smishd runs: $(cat "$WORK/forget1.err")"
@@ -74,6 +82,9 @@ rc=0
 
 kill -TERM "$smishd"
 wait_pid "$smishd" 10 || fail "smishd did not stop"
+rc=0
+"${CTL[@]}" "${AWAY[@]}" lookup "$DOMAIN" >/dev/null 2>&1 || rc=$?
+((rc != 0)) || fail "lookup answered from nowhere with smishd stopped"
 [[ $WAIT_RC -eq 0 ]] || fail "smishd exited $WAIT_RC"
 
 # smishd stopped: on the database directly, another reporter.
