@@ -367,7 +367,16 @@ core::Json AdminServer::Impl::handle(const std::string& line, std::int64_t peer_
       if (!kind) return fail("get indicator needs a \"kind\"");
       auto ind = store.get_indicator(*kind, req.value("value", std::string()));
       if (!ind) return fail(ind.error().message());
-      if (*ind) bytes = core::encode_binary(core::to_json(**ind));
+      if (*ind) {
+        // Decided here, by smishd's own policy, and sent without what stays in the database (the
+        // reporter pseudonyms, the first-time set, the sketch): a hot indicator's reporter map
+        // alone is half a megabyte.
+        blocklist::evaluate(**ind, policy, core::to_unix_ms(clock.now()));
+        (*ind)->reporters.clear();
+        (*ind)->newcomers.clear();
+        (*ind)->sketch.clear();
+        bytes = core::encode_binary(core::to_json(**ind));
+      }
     } else if (what == "report") {
       auto r = store.get_report(req.value("id", std::uint64_t{0}));
       if (!r) return fail(r.error().message());

@@ -24,6 +24,7 @@ struct Ctx {
   std::unique_ptr<storage::Store> store;
   bool csv = false;    ///< --csv: RFC 4180 with a header line
   bool color = false;  ///< a terminal (and no NO_COLOR): tables may use colour
+  bool evaluated_by_smishd = false;  ///< indicators come from smishd, decided by its policy (lookup)
 };
 
 /// Terminal colours for tables (only used when Ctx::color).

@@ -87,7 +87,8 @@ struct AdminStats {
 ///   {"op":"backup","out":"/abs/dir"}    -> {"ok":true,"out":"...","ms":N} (a RocksDB checkpoint)
 ///   {"op":"forget","pseudonym":"p:..","actor":"name"} -> {"ok":true,"result":{...}} (app/forget.hpp)
 ///   {"op":"get","what":"indicator","kind":"number","value":"+3712..."} | {"op":"get","what":"report","id":N}
-///                                       -> {"ok":true,"found":bool,"value":"<hex of the stored MessagePack>"}
+///                                       -> {"ok":true,"found":bool,"value":"<hex of the MessagePack>"}
+///                                          (an indicator evaluated by smishd's policy, without its reporters)
 /// Runs entirely on the io_context's one thread, which must be the store's thread (smishd: the
 /// storage thread), so that the store stays single-threaded. Destroy it after that io_context stopped.
 class AdminServer {
