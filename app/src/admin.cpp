@@ -27,6 +27,7 @@ using local = asio::local::stream_protocol;
 
 // Limits, each with its reason:
 constexpr std::size_t kMaxLine = 64 * 1024;        // a mutation is a few hundred octets
+constexpr std::size_t kMaxAnswer = 4 << 20;        // a lookup's indicators and report texts, hex
 constexpr std::size_t kMaxField = 4096;            // notes and reasons are sentences, not files
 constexpr std::size_t kMaxConnections = 16;        // analysts' CLIs, one request each
 constexpr int kMaxRequestsPerConnection = 100;     // smishctl sends one; scripts may pipeline a few
@@ -358,31 +359,59 @@ core::Json AdminServer::Impl::handle(const std::string& line, std::int64_t peer_
     return core::Json{{"ok", true}, {"out", out}, {"ms", ms}};
   }
   if (op == "get") {
-    // A point read for smishctl lookup and report: microseconds on this thread, where opening a
+    // Point reads for smishctl lookup and report: microseconds on this thread, where opening a
     // secondary instance of a large database costs smishctl 100 ms and more.
     const auto what = req.value("what", std::string());
+    // An indicator decided here, by smishd's own policy, and sent without what stays in the
+    // database (the reporter pseudonyms, the first-time set, the sketch): a hot indicator's
+    // reporter map alone is half a megabyte.
+    auto indicator = [&](const std::string& kind_name, const std::string& value) -> core::Result<std::optional<core::Indicator>> {
+      auto kind = core::parse_indicator_kind(kind_name);
+      if (!kind) return core::make_error(ErrorCode::InvalidArgument, "unknown indicator kind \"" + kind_name + "\"");
+      auto ind = store.get_indicator(*kind, value);
+      if (!ind || !*ind) return ind;
+      blocklist::evaluate(**ind, policy, core::to_unix_ms(clock.now()));
+      (*ind)->reporters.clear();
+      (*ind)->newcomers.clear();
+      (*ind)->sketch.clear();
+      return ind;
+    };
+    if (what == "lookup") {
+      // What smishctl lookup shows, in one round trip: each key's indicator and the texts of its
+      // newest reports (without their PDUs).
+      const auto recent = std::min<std::size_t>(req.value("recent", std::size_t{5}), 20);
+      core::Json indicators = core::Json::array(), reports = core::Json::object();
+      const auto keys = req.value("keys", core::Json::array());
+      if (!keys.is_array() || keys.size() > 16) return fail("lookup needs \"keys\": at most 16 [kind, value] pairs");
+      for (const auto& k : keys) {
+        if (!k.is_array() || k.size() != 2 || !k[0].is_string() || !k[1].is_string()) return fail("a key is [kind, value]");
+        auto ind = indicator(k[0].get<std::string>(), k[1].get<std::string>());
+        if (!ind) return fail(ind.error().message());
+        if (!*ind) continue;
+        indicators.push_back(core::to_hex(core::encode_binary(core::to_json(**ind))));
+        const auto& ids = (*ind)->recent_reports;
+        for (std::size_t i = 0; i < ids.size() && i < recent; ++i) {
+          const auto id = ids[ids.size() - 1 - i];
+          auto r = store.get_report(id);
+          if (!r) return fail(r.error().message());
+          if (!*r) continue;
+          (*r)->raw_pdus.clear();
+          reports[std::to_string(id)] = core::to_hex(core::encode_binary(core::to_json(**r)));
+        }
+      }
+      return core::Json{{"ok", true}, {"indicators", std::move(indicators)}, {"reports", std::move(reports)}};
+    }
     std::optional<std::string> bytes;
     if (what == "indicator") {
-      auto kind = core::parse_indicator_kind(req.value("kind", std::string()));
-      if (!kind) return fail("get indicator needs a \"kind\"");
-      auto ind = store.get_indicator(*kind, req.value("value", std::string()));
+      auto ind = indicator(req.value("kind", std::string()), req.value("value", std::string()));
       if (!ind) return fail(ind.error().message());
-      if (*ind) {
-        // Decided here, by smishd's own policy, and sent without what stays in the database (the
-        // reporter pseudonyms, the first-time set, the sketch): a hot indicator's reporter map
-        // alone is half a megabyte.
-        blocklist::evaluate(**ind, policy, core::to_unix_ms(clock.now()));
-        (*ind)->reporters.clear();
-        (*ind)->newcomers.clear();
-        (*ind)->sketch.clear();
-        bytes = core::encode_binary(core::to_json(**ind));
-      }
+      if (*ind) bytes = core::encode_binary(core::to_json(**ind));
     } else if (what == "report") {
       auto r = store.get_report(req.value("id", std::uint64_t{0}));
       if (!r) return fail(r.error().message());
       if (*r) bytes = core::encode_binary(core::to_json(**r));
     } else {
-      return fail("get needs \"what\": indicator or report");
+      return fail("get needs \"what\": indicator, report or lookup");
     }
     core::Json out{{"ok", true}, {"found", bytes.has_value()}};
     if (bytes) out["value"] = core::to_hex(*bytes);
@@ -613,7 +642,7 @@ core::Result<core::Json> admin_request(const std::string& path, const core::Json
   std::string in;
   char buf[4096];
   while (in.find('\n') == std::string::npos) {
-    if (in.size() > kMaxLine) return make_error(ErrorCode::IoError, "admin socket " + path + ": answer too long");
+    if (in.size() > kMaxAnswer) return make_error(ErrorCode::IoError, "admin socket " + path + ": answer too long");
     if (auto s = wait_for(POLLIN); !s) return s.error();
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n == 0) return make_error(ErrorCode::IoError, "admin socket " + path + ": closed without an answer");

@@ -110,6 +110,8 @@ int open_store(Ctx& ctx) {
 
 namespace {
 
+constexpr std::size_t kLookupRecentReports = 5;  // recent reports lookup shows per indicator
+
 /// Point reads through smishd's admin socket (op "get"): what lookup and report need, without
 /// opening a secondary instance. Everything else is Unsupported; the commands that scan use the
 /// secondary instance.
@@ -117,6 +119,8 @@ class AdminReads final : public storage::Store {
  public:
   explicit AdminReads(std::string path) : path_(std::move(path)) {}
   core::Result<std::optional<core::Indicator>> get_indicator(core::IndicatorKind kind, const std::string& value) override {
+    if (auto it = indicators_.find({kind, value}); it != indicators_.end()) return std::optional<core::Indicator>(it->second);
+    if (prefetched_) return std::optional<core::Indicator>{};  // asked for, not found
     auto bytes = get(core::Json{{"op", "get"}, {"what", "indicator"}, {"kind", core::to_string(kind)}, {"value", value}});
     if (!bytes) return bytes.error();
     if (!*bytes) return std::optional<core::Indicator>{};
@@ -126,7 +130,32 @@ class AdminReads final : public storage::Store {
     if (!ind) return ind.error();
     return std::optional<core::Indicator>(std::move(*ind));
   }
+  /// One round trip for what lookup reads: the indicators of `keys` and their `recent` newest
+  /// reports, kept for the get_indicator and get_report calls that follow.
+  core::Status prefetch(const std::vector<std::pair<core::IndicatorKind, std::string>>& keys, std::size_t recent) {
+    core::Json list = core::Json::array();
+    for (const auto& [kind, value] : keys) list.push_back({std::string(core::to_string(kind)), value});
+    auto resp = admin_request(path_, core::Json{{"op", "get"}, {"what", "lookup"}, {"keys", list}, {"recent", recent}},
+                              std::chrono::seconds(5));
+    if (!resp) return resp.error();
+    if (!resp->value("ok", false)) return core::make_error(core::ErrorCode::Internal, resp->value("error", "smishd refused"));
+    const auto indicators = resp->value("indicators", core::Json::array());
+    const auto reports = resp->value("reports", core::Json::object());
+    for (const auto& hex : indicators) {
+      auto ind = decode<core::Indicator>(hex, core::indicator_from_json);
+      if (!ind) return ind.error();
+      indicators_[{ind->kind, ind->value}] = std::move(*ind);
+    }
+    for (const auto& [id, hex] : reports.items()) {
+      auto r = decode<core::Report>(hex, core::report_from_json);
+      if (!r) return r.error();
+      reports_[std::stoull(id)] = std::move(*r);
+    }
+    prefetched_ = true;
+    return {};
+  }
   core::Result<std::optional<core::Report>> get_report(std::uint64_t id) override {
+    if (auto it = reports_.find(id); it != reports_.end()) return std::optional<core::Report>(it->second);
     auto bytes = get(core::Json{{"op", "get"}, {"what", "report"}, {"id", id}});
     if (!bytes) return bytes.error();
     if (!*bytes) return std::optional<core::Report>{};
@@ -154,6 +183,18 @@ class AdminReads final : public storage::Store {
 
  private:
   static core::Error no() { return core::make_error(core::ErrorCode::Unsupported, "not a point read"); }
+  template <typename T, typename Parse>
+  static core::Result<T> decode(const core::Json& hex, Parse parse) {
+    if (!hex.is_string()) return core::make_error(core::ErrorCode::Corruption, "smishd's answer: not a hex string");
+    auto bytes = core::from_hex(hex.get<std::string>());
+    if (!bytes) return bytes.error();
+    auto j = core::decode_binary(*bytes);
+    if (!j) return j.error();
+    return parse(*j);
+  }
+  std::map<std::pair<core::IndicatorKind, std::string>, core::Indicator> indicators_;
+  std::map<std::uint64_t, core::Report> reports_;
+  bool prefetched_ = false;
   core::Result<std::optional<std::string>> get(const core::Json& request) {
     auto resp = admin_request(path_, request, std::chrono::seconds(5));
     if (!resp) return resp.error();
@@ -384,6 +425,14 @@ std::vector<std::pair<core::IndicatorKind, std::string>> lookup_keys(const Ctx& 
   std::vector<std::pair<core::IndicatorKind, std::string>> keys;
   bool digits_only = !value.empty() && value.find_first_not_of("+0123456789 ()-.") == std::string::npos;
   if (digits_only) {
+    // Already E.164 ("+" and 7 to 15 digits): the stored key as it is, without loading
+    // libphonenumber's metadata for every region (about 10 ms of a 20 ms lookup).
+    const bool e164 = value.size() >= 8 && value.size() <= 16 && value[0] == '+' && value[1] != '0' &&
+                      value.find_first_not_of("0123456789", 1) == std::string::npos;
+    if (e164) {
+      keys.emplace_back(core::IndicatorKind::Number, value);
+      return keys;
+    }
     if (auto e164 = classifier::to_e164(value, ctx.config.extract.default_region))
       keys.emplace_back(core::IndicatorKind::Number, *e164);
     keys.emplace_back(core::IndicatorKind::Number, value);  // short codes are stored as written
@@ -436,7 +485,14 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
   if (int rc = open_point_store(ctx); rc != kFound) return rc;
   std::vector<core::Indicator> found;
   std::set<std::pair<core::IndicatorKind, std::string>> seen;
-  for (const auto& [kind, key] : lookup_keys(ctx, a.positional[1])) {
+  const auto keys = lookup_keys(ctx, a.positional[1]);
+  if (auto* admin = dynamic_cast<AdminReads*>(ctx.store.get())) {
+    if (auto s = admin->prefetch(keys, kLookupRecentReports); !s) {
+      std::cerr << "smishctl: " << s.error().message() << "\n";
+      return kUsage;
+    }
+  }
+  for (const auto& [kind, key] : keys) {
     if (!seen.emplace(kind, key).second) continue;
     auto ind = ctx.store->get_indicator(kind, key);
     if (!ind) {
@@ -493,7 +549,7 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
       std::cout << "  per day    " << days << "\n";
     }
     if (core::is_blocked(ind.status) && ind.expires_ms) std::cout << "  exported   until " << core::format_utc(ind.expires_ms) << "\n";
-    for (auto it = ind.recent_reports.rbegin(); it != ind.recent_reports.rend() && it - ind.recent_reports.rbegin() < 5; ++it) {
+    for (auto it = ind.recent_reports.rbegin(); it != ind.recent_reports.rend() && it - ind.recent_reports.rbegin() < static_cast<long>(kLookupRecentReports); ++it) {
       auto r = ctx.store->get_report(*it);
       if (r && r->has_value()) std::cout << fmt::format("  report {:>6}  {}\n", *it, excerpt((*r)->text, 70));
     }

@@ -89,6 +89,9 @@ struct AdminStats {
 ///   {"op":"get","what":"indicator","kind":"number","value":"+3712..."} | {"op":"get","what":"report","id":N}
 ///                                       -> {"ok":true,"found":bool,"value":"<hex of the MessagePack>"}
 ///                                          (an indicator evaluated by smishd's policy, without its reporters)
+///   {"op":"get","what":"lookup","keys":[[kind,value],...],"recent":N}
+///                                       -> {"ok":true,"indicators":[hex,...],"reports":{"id":hex,...}}
+///                                          (each found indicator and its N newest reports, without PDUs)
 /// Runs entirely on the io_context's one thread, which must be the store's thread (smishd: the
 /// storage thread), so that the store stays single-threaded. Destroy it after that io_context stopped.
 class AdminServer {
