@@ -27,7 +27,8 @@ namespace smish::app {
 namespace {
 
 constexpr std::int64_t kRetentionIntervalMs = 60 * 1000;  // how often the retention sweep looks for reports to reduce
-constexpr std::size_t kRetentionStep = 2000;  // reports a sweep step reads at most (about 50 ms of the storage thread)
+constexpr std::size_t kRetentionStep = 500;  // reports a sweep step reads at most (about 15 ms of the storage thread)
+constexpr auto kRetentionPause = std::chrono::milliseconds(100);  // between steps of a backlog
 
 constexpr const char* kUsage =
     "usage: smishd [--config FILE] [--set section.key=value ...]\n"
@@ -283,6 +284,32 @@ int smishd_main(int argc, char** argv) {
       ops.set_ready(true);
     }
   };
+  // Retention in short steps with a pause after each: a backlog of old reports (the first start
+  // after an upgrade) is worked off at a fraction of the storage thread, and nothing queued on it
+  // (acknowledgements, admin requests, processing) waits more than one step. Steps posted back to
+  // back instead kept the thread saturated and made every admin request wait a step per hop.
+  bool retention_running = false;
+  asio::steady_timer retention_pause(work);
+  std::function<void()> retention_step = [&] {
+    if (storage_stopping) {
+      retention_running = false;
+      return;
+    }
+    auto swept = pipeline.sweep_retention(kRetentionStep);
+    if (!swept) core::log_error("retention_failed", {{"error", swept.error().message()}});
+    if (swept && swept->more) {
+      retention_pause.expires_after(kRetentionPause);
+      retention_pause.async_wait([&](const boost::system::error_code& ec) {
+        if (ec) {
+          retention_running = false;
+          return;
+        }
+        retention_step();
+      });
+      return;
+    }
+    retention_running = false;
+  };
   std::function<void()> arm_tick = [&] {
     if (storage_stopping) return;
     tick.expires_after(std::chrono::milliseconds(config->daemon.process_interval_ms));
@@ -291,12 +318,10 @@ int smishd_main(int argc, char** argv) {
       if (ec || storage_stopping) return;
       pipeline.process();
       const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
-      if (now_ms - last_retention_ms >= kRetentionIntervalMs && !pipeline.backlog()) {
-        // Bounded steps between messages; a backlog of old reports (a first start after an
-        // upgrade) is worked off a step a tick.
-        auto swept = pipeline.sweep_retention(kRetentionStep);
-        if (!swept) core::log_error("retention_failed", {{"error", swept.error().message()}});
-        if (!swept || !swept->more) last_retention_ms = now_ms;
+      if (now_ms - last_retention_ms >= kRetentionIntervalMs && !pipeline.backlog() && !retention_running) {
+        last_retention_ms = now_ms;
+        retention_running = true;
+        asio::post(work, retention_step);
       }
       if (config->exporter.interval_s > 0 && now_ms - last_export_ms >= config->exporter.interval_s * 1000) {
         last_export_ms = now_ms;
@@ -435,6 +460,7 @@ int smishd_main(int argc, char** argv) {
     pump_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     pump();
     tick.cancel();
+    retention_pause.cancel();
     if (pull) pull->stop();
     if (admin) admin->stop();
     pipeline.set_reply_transport(nullptr);  // replies not yet sent stay in the outbox for the next start
