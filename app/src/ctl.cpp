@@ -121,14 +121,9 @@ class AdminReads final : public storage::Store {
   core::Result<std::optional<core::Indicator>> get_indicator(core::IndicatorKind kind, const std::string& value) override {
     if (auto it = indicators_.find({kind, value}); it != indicators_.end()) return std::optional<core::Indicator>(it->second);
     if (prefetched_) return std::optional<core::Indicator>{};  // asked for, not found
-    auto bytes = get(core::Json{{"op", "get"}, {"what", "indicator"}, {"kind", core::to_string(kind)}, {"value", value}});
-    if (!bytes) return bytes.error();
-    if (!*bytes) return std::optional<core::Indicator>{};
-    auto j = core::decode_binary(**bytes);
-    if (!j) return j.error();
-    auto ind = core::indicator_from_json(*j);
-    if (!ind) return ind.error();
-    return std::optional<core::Indicator>(std::move(*ind));
+    return get<core::Indicator>(
+        core::Json{{"op", "get"}, {"what", "indicator"}, {"kind", core::to_string(kind)}, {"value", value}},
+        core::indicator_from_json);
   }
   /// One round trip for what lookup reads: the indicators of `keys` and their `recent` newest
   /// reports, kept for the get_indicator and get_report calls that follow.
@@ -156,14 +151,7 @@ class AdminReads final : public storage::Store {
   }
   core::Result<std::optional<core::Report>> get_report(std::uint64_t id) override {
     if (auto it = reports_.find(id); it != reports_.end()) return std::optional<core::Report>(it->second);
-    auto bytes = get(core::Json{{"op", "get"}, {"what", "report"}, {"id", id}});
-    if (!bytes) return bytes.error();
-    if (!*bytes) return std::optional<core::Report>{};
-    auto j = core::decode_binary(**bytes);
-    if (!j) return j.error();
-    auto r = core::report_from_json(*j);
-    if (!r) return r.error();
-    return std::optional<core::Report>(std::move(*r));
+    return get<core::Report>(core::Json{{"op", "get"}, {"what", "report"}, {"id", id}}, core::report_from_json);
   }
   core::Result<std::vector<bool>> store_inbound(std::span<const storage::InboxEntry>, std::int64_t) override { return no(); }
   core::Result<std::vector<storage::InboxEntry>> pending_singles(std::size_t) override { return no(); }
@@ -195,14 +183,16 @@ class AdminReads final : public storage::Store {
   std::map<std::pair<core::IndicatorKind, std::string>, core::Indicator> indicators_;
   std::map<std::uint64_t, core::Report> reports_;
   bool prefetched_ = false;
-  core::Result<std::optional<std::string>> get(const core::Json& request) {
+  /// One record by op "get": nullopt when smishd has none.
+  template <typename T, typename Parse>
+  core::Result<std::optional<T>> get(const core::Json& request, Parse parse) {
     auto resp = admin_request(path_, request, std::chrono::seconds(5));
     if (!resp) return resp.error();
     if (!resp->value("ok", false)) return core::make_error(core::ErrorCode::Internal, resp->value("error", "smishd refused"));
-    if (!resp->value("found", false)) return std::optional<std::string>{};
-    auto bytes = core::from_hex(resp->value("value", std::string()));
-    if (!bytes) return bytes.error();
-    return std::optional<std::string>(std::move(*bytes));
+    if (!resp->value("found", false)) return std::optional<T>{};
+    auto value = decode<T>(resp->value("value", core::Json()), parse);
+    if (!value) return value.error();
+    return std::optional<T>(std::move(*value));
   }
   std::string path_;
 };

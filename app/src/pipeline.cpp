@@ -223,9 +223,11 @@ core::Result<Pipeline::RetentionStep> Pipeline::sweep_retention(std::size_t limi
   });
   if (!scanned) return scanned.error();
   c.counters.emplace_back(kRetentionCursor, static_cast<std::int64_t>(next));
-  // Rate and reply counters are per hour and day: two days on, nothing reads them any more.
+  // Rate and reply counters are per hour and day: two days on, nothing reads them any more. Once
+  // a sweep, at its last step, not at every step of a backlog.
   const std::string stale_day = core::format_utc(now_ms - 2 * kDayMs).substr(0, 10);
   for (const char* prefix : {"rate:", "replies:"}) {
+    if (more) break;
     auto s = store_.scan_counters(prefix, [&](std::string_view name, std::int64_t) {
       // The counter's day is the 10 characters after the last ':' (hour counters: then "Thh").
       const auto colon = name.rfind(':');

@@ -12,35 +12,9 @@ expected=$(grep -c '^{' "$CORPUS")
 write_config "$WORK/smishd.yaml" "$SRC"
 CTL=("$SMISHCTL" --config "$WORK/smishd.yaml")
 
-# start_pair TAG [SIM ARGS...]: smsc-sim with the demo corpus and smishd bound to it.
-start_pair() {
-  local tag=$1
-  shift
-  "$SIM" --listen 127.0.0.1:0 --port-file "$WORK/sim-$tag.port" --system-id smishd --password it-pass \
-    --corpus "$CORPUS" --window 10 --max-seconds 120 --summary-file "$WORK/sim-$tag.json" "$@" >"$WORK/sim-$tag.log" 2>&1 &
-  sim=$!
-  PIDS+=("$sim")
-  wait_for_file "$WORK/sim-$tag.port" 10 || fail "smsc-sim did not publish its port"
-  "$SMISHD" --config "$WORK/smishd.yaml" --set "smsc.port=$(cat "$WORK/sim-$tag.port")" 2>"$WORK/smishd-$tag.log" &
-  smishd=$!
-  PIDS+=("$smishd")
-}
-stop_pair() {
-  kill -TERM "$smishd"
-  wait_pid "$smishd" 10 || fail "smishd did not stop"
-  [[ $WAIT_RC -eq 0 ]] || fail "smishd exited $WAIT_RC"
-  kill -TERM "$sim"
-  wait_pid "$sim" 10 || fail "smsc-sim did not stop"
-}
-reports() { "${CTL[@]}" --json stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["reports"])' 2>/dev/null || echo 0; }
 
 start_pair first
-deadline=$((SECONDS + 60))
-until (($(reports) >= expected)); do
-  ((SECONDS < deadline)) || fail "only $(reports) of $expected reports"
-  kill -0 "$smishd" 2>/dev/null || fail "smishd exited early"
-  sleep 0.2
-done
+wait_for_reports "$expected"
 "${CTL[@]}" block evil-backup-probe.top --note "before the backup" >/dev/null || fail "block before the backup"
 
 # While smishd runs: through the admin socket, with a relative path resolved by smishctl.

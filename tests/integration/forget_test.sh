@@ -14,26 +14,13 @@ REPORTER=+37120000001
 # The reporter sent this domain's first message; others reported it too.
 DOMAIN=tele2-lv-bonus.info
 
-"$SIM" --listen 127.0.0.1:0 --port-file "$WORK/sim.port" --system-id smishd --password it-pass \
-  --corpus "$CORPUS" --window 10 --max-seconds 120 >"$WORK/sim.log" 2>&1 &
-sim=$!
-PIDS+=("$sim")
-wait_for_file "$WORK/sim.port" 10 || fail "smsc-sim did not publish its port"
-"$SMISHD" --config "$WORK/smishd.yaml" --set "smsc.port=$(cat "$WORK/sim.port")" 2>"$WORK/smishd.log" &
-smishd=$!
-PIDS+=("$smishd")
+start_pair main
 
-stat_of() { "${CTL[@]}" --json stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["reports"])' 2>/dev/null || echo 0; }
 reporters_of() {
   "${CTL[@]}" --json lookup "$DOMAIN" 2>/dev/null | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["distinct_reporters"])'
 }
-deadline=$((SECONDS + 60))
-until (($(stat_of) >= expected)); do
-  ((SECONDS < deadline)) || fail "only $(stat_of) of $expected reports"
-  kill -0 "$smishd" 2>/dev/null || fail "smishd exited early"
-  sleep 0.2
-done
-reports_before=$(stat_of)
+wait_for_reports "$expected"
+reports_before=$(reports)
 domain_reporters_before=$(reporters_of)
 
 # lookup and report are point reads that smishd answers itself while it runs (no secondary
@@ -57,10 +44,10 @@ assert j["audit_seq"] >= 1, j
 assert j["reporter"] != "+37120000001", j  # shown redacted
 PY
 forgotten=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reports"])' "$WORK/forget1.json")
-(($(stat_of) == reports_before - forgotten)) || fail "reports: $(stat_of), expected $reports_before - $forgotten"
+(($(reports) == reports_before - forgotten)) || fail "reports: $(reports), expected $reports_before - $forgotten"
 after=$(reporters_of)
 ((after == domain_reporters_before - 1)) || fail "$DOMAIN has $after distinct reporters, expected $((domain_reporters_before - 1))"
-log=$(cat "$WORK/smishd.log")
+log=$(cat "$WORK/smishd-main.log")
 [[ $log == *"event=admin_forget "* ]] || fail "smishd did not log the erasure"
 [[ $log != *"37120000001"* ]] || fail "smishd's log names the reporter"
 

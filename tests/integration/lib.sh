@@ -68,3 +68,36 @@ daemon:
 YAML
   printf 'integration-test-pseudonym-key-0001\n' >"$WORK/pseudonym.key"
 }
+
+# start_pair TAG [SIM ARGS...]: smsc-sim delivering $CORPUS and smishd ($WORK/smishd.yaml) bound
+# to it; their pids in $sim and $smishd, smishd's log in $WORK/smishd-TAG.log.
+start_pair() {
+  local tag=$1
+  shift
+  "$SIM" --listen 127.0.0.1:0 --port-file "$WORK/sim-$tag.port" --system-id smishd --password it-pass \
+    --corpus "$CORPUS" --window 10 --max-seconds 120 --summary-file "$WORK/sim-$tag.json" "$@" >"$WORK/sim-$tag.log" 2>&1 &
+  sim=$!
+  PIDS+=("$sim")
+  wait_for_file "$WORK/sim-$tag.port" 10 || fail "smsc-sim did not publish its port"
+  "$SMISHD" --config "$WORK/smishd.yaml" --set "smsc.port=$(cat "$WORK/sim-$tag.port")" 2>"$WORK/smishd-$tag.log" &
+  smishd=$!
+  PIDS+=("$smishd")
+}
+stop_pair() {
+  kill -TERM "$smishd"
+  wait_pid "$smishd" 10 || fail "smishd did not stop"
+  [[ $WAIT_RC -eq 0 ]] || fail "smishd exited $WAIT_RC"
+  kill -TERM "$sim"
+  wait_pid "$sim" 10 || fail "smsc-sim did not stop"
+}
+# reports: how many reports smishctl sees ($CTL), 0 when it cannot tell yet.
+reports() { "${CTL[@]}" --json stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["reports"])' 2>/dev/null || echo 0; }
+# wait_for_reports N: until smishctl sees N reports (60 s at most) while smishd runs.
+wait_for_reports() {
+  local deadline=$((SECONDS + 60))
+  until (($(reports) >= $1)); do
+    ((SECONDS < deadline)) || fail "only $(reports) of $1 reports"
+    kill -0 "$smishd" 2>/dev/null || fail "smishd exited early"
+    sleep 0.2
+  done
+}

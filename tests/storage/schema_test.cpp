@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <rocksdb/db.h>
 
+#include <optional>
+
 #include "smish/core/json.hpp"
 #include "smish/storage/store.hpp"
 #include "support.hpp"
@@ -65,6 +67,26 @@ void write_schema_1(const std::string& path, const std::vector<core::Report>& re
   for (const auto& r : reports) REQUIRE(db->Put({}, handles[4], be64(r.id), core::encode_binary(core::to_json(r))).ok());
   for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
   REQUIRE(db->Close().ok());
+}
+
+/// The stored schema version and the column families, read with RocksDB directly as another
+/// build of smishd would; with `write`, the version is first overwritten with it.
+std::pair<std::string, std::vector<std::string>> raw_schema_version(const std::string& path,
+                                                                   std::optional<std::string> write = {}) {
+  std::vector<std::string> families;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &families).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  if (write) REQUIRE(db->Put({}, handles[0], "schema_version", *write).ok());
+  std::string version;
+  REQUIRE(db->Get({}, handles[0], "schema_version", &version).ok());
+  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  REQUIRE(db->Close().ok());
+  return {version, families};
 }
 
 }  // namespace
@@ -137,38 +159,16 @@ TEST_SUITE("storage/schema") {
       CHECK((*store)->next_report_id() == 26);
     }
     // Version 2 is on disk: a raw read of the key, as an older smishd would do it.
-    rocksdb::DB* raw = nullptr;
-    std::vector<std::string> families;
-    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), cfg.path, &families).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), cfg.path, descriptors, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    std::string version;
-    REQUIRE(db->Get({}, handles[0], "schema_version", &version).ok());
+    const auto [version, families] = raw_schema_version(cfg.path);
     CHECK(version == std::to_string(storage::kSchemaVersion));
     CHECK(std::find(families.begin(), families.end(), "report_index") != families.end());
-    for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
   }
 
   TEST_CASE("a database of a newer schema is refused, naming both versions") {
     test::TempDir dir;
     auto cfg = config_for(dir);
     write_schema_1(cfg.path, {});
-    {
-      rocksdb::DB* raw = nullptr;
-      std::vector<std::string> families;
-      REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), cfg.path, &families).ok());
-      std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-      for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
-      std::vector<rocksdb::ColumnFamilyHandle*> handles;
-      REQUIRE(rocksdb::DB::Open(rocksdb::Options(), cfg.path, descriptors, &handles, &raw).ok());
-      std::unique_ptr<rocksdb::DB> db(raw);
-      REQUIRE(db->Put({}, handles[0], "schema_version", "99").ok());
-      for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
-      REQUIRE(db->Close().ok());
-    }
+    raw_schema_version(cfg.path, "99");
     auto store = Store::open(cfg, OpenMode::ReadWrite);
     REQUIRE_FALSE(store.has_value());
     CHECK(store.error().detail.find("schema version 99") != std::string::npos);
