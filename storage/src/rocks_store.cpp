@@ -17,6 +17,7 @@
 
 #include "smish/core/json.hpp"
 #include "smish/core/log.hpp"
+#include "smish/storage/digest.hpp"
 #include "smish/storage/indicator_codec.hpp"
 #include "smish/storage/store.hpp"
 
@@ -43,6 +44,8 @@ constexpr const char* kCfAudit = "audit";          // BE64 seq -> audit entry (J
 constexpr const char* kCfReporters = "reporters";  // pseudonym -> reporter record (schema 2)
 constexpr const char* kCfReportIndex = "report_index";  // index tag + key + 0x00 + BE64 id -> "" (schema 2)
 constexpr const char* kCfCampaigns = "campaigns";  // BE64 SimHash -> campaign id (schema 2)
+constexpr const char* kCfReportDigests = "report_digests";  // BE64 report id -> digest (schema 3, storage/digest.hpp)
+constexpr const char* kCfIndicatorSummaries = "indicator_summaries";  // kind + ':' + value -> summary (schema 3)
 constexpr const char* kSchemaKey = "schema_version";
 constexpr std::uint64_t kPhysicalPurgeSeconds = 3 * 24 * 3600;
 constexpr std::uint64_t kMaxTotalWalBytes = 8ULL << 20;
@@ -52,7 +55,8 @@ constexpr std::size_t kScanParallelFrom = 256;                     // batches th
 
 const std::vector<std::string> kFamilies = {kCfDefault, kCfDedup,  kCfInbox,         kCfParts,    kCfReports,
                                             kCfIndicators, kCfOutbox, kCfConversations, kCfCounters, kCfSent,
-                                            kCfAudit, kCfReporters, kCfReportIndex, kCfCampaigns};
+                                            kCfAudit, kCfReporters, kCfReportIndex, kCfCampaigns,
+                                            kCfReportDigests, kCfIndicatorSummaries};
 
 void put_be64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xFF);
@@ -410,12 +414,14 @@ class RocksStore final : public Store {
       std::string key;
       put_be64(key, r.id);
       batch.Put(cf_[kCfReports], key, core::encode_binary(core::to_json(r)));
+      batch.Put(cf_[kCfReportDigests], key, encode_digest(digest_of(r)));
       for (const auto& [index, value] : report_index_keys(r)) batch.Put(cf_[kCfReportIndex], index_key(index, value, r.id), "");
     }
     for (const auto& r : c.reports_delete) {
       std::string key;
       put_be64(key, r.id);
       batch.Delete(cf_[kCfReports], key);
+      batch.Delete(cf_[kCfReportDigests], key);
       for (const auto& [index, value] : report_index_keys(r)) batch.Delete(cf_[kCfReportIndex], index_key(index, value, r.id));
     }
     for (const auto& [pseudonym, record] : c.reporters_put) batch.Put(cf_[kCfReporters], pseudonym, reporter_value(record));
@@ -426,8 +432,11 @@ class RocksStore final : public Store {
       put_be64(key, fp);
       batch.Put(cf_[kCfCampaigns], key, campaign);
     }
-    for (const auto& i : c.indicators)
-      batch.Put(cf_[kCfIndicators], indicator_key(i.kind, i.value), core::encode_binary(core::to_json(i)));
+    for (const auto& i : c.indicators) {
+      const auto key = indicator_key(i.kind, i.value);
+      batch.Put(cf_[kCfIndicators], key, core::encode_binary(core::to_json(i)));
+      batch.Put(cf_[kCfIndicatorSummaries], key, encode_summary(summary_of(i)));
+    }
     for (const auto& key : c.consumed) {
       // Inbox keys start with a BE64 time; part keys with the group key. Deleting from both is cheap.
       batch.Delete(cf_[kCfInbox], key);
@@ -723,6 +732,41 @@ class RocksStore final : public Store {
     return {};
   }
 
+  core::Status scan_report_digests(const std::function<bool(const ReportDigest&)>& fn) override {
+    auto cf = cf_.find(kCfReportDigests);
+    if (cf == cf_.end() || schema_ < 3) return unmigrated("report digests");
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf->second));
+    ReportDigest d;  // reused: decode_digest replaces every field but the id
+    for (it->SeekToLast(); it->Valid(); it->Prev()) {
+      if (auto s = decode_digest(it->value().ToStringView(), d); !s) return s;
+      d.id = get_be64(it->key().ToStringView());
+      if (!fn(d)) return {};
+    }
+    if (!it->status().ok()) return io_error(it->status(), "report digest scan");
+    return {};
+  }
+
+  core::Status scan_indicator_summaries(
+      const std::function<bool(core::IndicatorKind, std::string_view, const IndicatorSummary&)>& fn) override {
+    auto cf = cf_.find(kCfIndicatorSummaries);
+    if (cf == cf_.end() || schema_ < 3) return unmigrated("indicator summaries");
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = kScanReadaheadBytes;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf->second));
+    IndicatorSummary summary;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const auto key = it->key().ToStringView();
+      const auto colon = key.find(':');
+      const auto kind = colon == std::string_view::npos ? std::nullopt : core::parse_indicator_kind(key.substr(0, colon));
+      if (!kind) return make_error(ErrorCode::Corruption, "indicator summary key without a kind: " + std::string(key));
+      if (auto s = decode_summary(it->value().ToStringView(), summary); !s) return s;
+      if (!fn(*kind, key.substr(colon + 1), summary)) return {};
+    }
+    if (!it->status().ok()) return io_error(it->status(), "indicator summary scan");
+    return {};
+  }
+
   core::Status scan_campaign_fingerprints(const std::function<bool(std::uint64_t, std::string_view)>& fn) override {
     auto cf = cf_.find(kCfCampaigns);
     if (cf == cf_.end()) return {};
@@ -770,6 +814,13 @@ class RocksStore final : public Store {
   /// The lowest inbox key stored since the last scan began: that scan may not have seen it.
   std::optional<std::string> stored_since_scan_;
 
+  /// What a read of a family newer than the database's schema says (a secondary instance on a
+  /// database no smishd of this build has opened, or one still migrating it).
+  core::Error unmigrated(std::string_view what) const {
+    return make_error(ErrorCode::Unsupported, "database " + config_.path + " has schema version " + std::to_string(schema_) +
+                                                  " (no " + std::string(what) + "): start smishd once to migrate it");
+  }
+
   core::Status check_schema() {
     std::string value;
     auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfDefault], kSchemaKey, &value);
@@ -777,10 +828,12 @@ class RocksStore final : public Store {
       if (mode_ != OpenMode::ReadWrite) return {};
       auto w = db_->Put(rocksdb::WriteOptions(), cf_[kCfDefault], kSchemaKey, std::to_string(kSchemaVersion));
       if (!w.ok()) return io_error(w, "write schema version");
+      schema_ = kSchemaVersion;
       return {};
     }
     if (!s.ok()) return io_error(s, "read schema version");
     int version = std::atoi(value.c_str());
+    schema_ = version;
     if (version > kSchemaVersion)
       return make_error(ErrorCode::Unsupported,
                         "database " + config_.path + " has schema version " + value +
@@ -798,15 +851,14 @@ class RocksStore final : public Store {
       const auto started = std::chrono::steady_clock::now();
       core::log_info("schema_migration_started", {{"path", config_.path}, {"from", version}, {"to", version + 1}});
       std::uint64_t records = 0;
-      if (version == 1) {
-        auto n = migrate_1_to_2();
-        if (!n) return n.error();
-        records = *n;
-      }
+      auto n = version == 1 ? migrate_1_to_2() : migrate_2_to_3();
+      if (!n) return n.error();
+      records = *n;
       rocksdb::WriteOptions wo;
       wo.sync = true;
       auto w = db_->Put(wo, cf_[kCfDefault], kSchemaKey, std::to_string(version + 1));
       if (!w.ok()) return io_error(w, "write schema version");
+      schema_ = version + 1;
       const auto ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
       core::log_info("schema_migrated", {{"path", config_.path}, {"to", version + 1}, {"reports", records}, {"ms", ms}});
@@ -845,6 +897,42 @@ class RocksStore final : public Store {
     return n;
   }
 
+  /// Schema 3: the report digests and the indicator summaries, derived from every stored report
+  /// and indicator.
+  core::Result<std::uint64_t> migrate_2_to_3() {
+    rocksdb::WriteBatch batch;
+    std::uint64_t n = 0;
+    core::Status written;
+    auto flush = [&]() -> core::Status {
+      auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+      batch.Clear();
+      if (!s.ok()) return io_error(s, "migration write");
+      return {};
+    };
+    std::string key;
+    auto scanned = scan_reports([&](const core::Report& r) {
+      key.clear();
+      put_be64(key, r.id);
+      batch.Put(cf_[kCfReportDigests], key, encode_digest(digest_of(r)));
+      if (++n % 10000 == 0) written = flush();
+      return written.has_value();
+    });
+    if (!scanned) return scanned.error();
+    if (!written) return written.error();
+    core::Indicator ind;
+    scanned = scan_indicator_values([&](std::string_view k, std::string_view value) {
+      written = decode_indicator(value, ind);
+      if (!written) return false;
+      batch.Put(cf_[kCfIndicatorSummaries], rocksdb::Slice(k.data(), k.size()), encode_summary(summary_of(ind)));
+      if (batch.Count() >= 10000) written = flush();
+      return written.has_value();
+    });
+    if (!scanned) return scanned.error();
+    if (!written) return written.error();
+    if (auto s = flush(); !s) return s.error();
+    return n;
+  }
+
   core::Status recover_ids() {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfReports]));
     it->SeekToLast();
@@ -860,6 +948,7 @@ class RocksStore final : public Store {
   std::map<std::string, rocksdb::ColumnFamilyHandle*> cf_;
   std::string secondary_dir_;
   std::uint64_t next_report_id_ = 1;
+  int schema_ = 0;  ///< the database's schema version once opened (migrated, for smishd)
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <rocksdb/db.h>
 
+#include <map>
 #include <optional>
 
 #include "smish/core/json.hpp"
@@ -51,7 +52,8 @@ std::string be64(std::uint64_t v) {
 
 /// A database as the first release (schema 1) wrote it: its column families only, no report
 /// index, no reporter records. Written with RocksDB directly, as that release would have.
-void write_schema_1(const std::string& path, const std::vector<core::Report>& reports) {
+void write_schema_1(const std::string& path, const std::vector<core::Report>& reports,
+                    const std::vector<core::Indicator>& indicators = {}) {
   const std::vector<std::string> families = {"default", "dedup",         "inbox",    "parts", "reports", "indicators",
                                              "outbox",  "conversations", "counters", "sent",  "audit"};
   rocksdb::Options options;
@@ -65,6 +67,8 @@ void write_schema_1(const std::string& path, const std::vector<core::Report>& re
   std::unique_ptr<rocksdb::DB> db(raw);
   REQUIRE(db->Put({}, handles[0], "schema_version", "1").ok());
   for (const auto& r : reports) REQUIRE(db->Put({}, handles[4], be64(r.id), core::encode_binary(core::to_json(r))).ok());
+  for (const auto& i : indicators)
+    REQUIRE(db->Put({}, handles[5], std::string(core::to_string(i.kind)) + ":" + i.value, core::encode_binary(core::to_json(i))).ok());
   for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
   REQUIRE(db->Close().ok());
 }
@@ -87,6 +91,35 @@ std::pair<std::string, std::vector<std::string>> raw_schema_version(const std::s
   for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
   REQUIRE(db->Close().ok());
   return {version, families};
+}
+
+std::vector<std::uint64_t> digest_ids(Store& store) {
+  std::vector<std::uint64_t> out;
+  auto s = store.scan_report_digests([&](const storage::ReportDigest& d) {
+    out.push_back(d.id);
+    return true;
+  });
+  REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().detail));
+  return out;
+}
+
+std::map<std::string, storage::IndicatorSummary> summaries(Store& store) {
+  std::map<std::string, storage::IndicatorSummary> out;
+  auto s = store.scan_indicator_summaries([&](core::IndicatorKind kind, std::string_view value, const storage::IndicatorSummary& sum) {
+    out[std::string(core::to_string(kind)) + ":" + std::string(value)] = sum;
+    return true;
+  });
+  REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().detail));
+  return out;
+}
+
+core::Indicator indicator(std::string number, std::uint64_t reporters, std::uint64_t reports) {
+  core::Indicator i;
+  i.value = std::move(number);
+  i.distinct_reporters = reporters;
+  i.total_reports = reports;
+  i.last_seen_ms = 5000;
+  return i;
 }
 
 }  // namespace
@@ -124,13 +157,54 @@ TEST_SUITE("storage/schema") {
     CHECK_FALSE(gone->has_value());
   }
 
-  TEST_CASE("a schema-1 database is migrated on open: index and reporter records rebuilt, version 2 written") {
+  TEST_CASE("a commit writes each report's digest and each indicator's summary, and a deleted report takes its digest") {
+    test::TempDir dir;
+    auto store = Store::open(config_for(dir), OpenMode::ReadWrite);
+    REQUIRE(store.has_value());
+    storage::Commit c;
+    c.reports = {report(1, "p:aa", 1000, "+37120000001", "c-1"), report(2, "p:bb", 2000, "+37120000002")};
+    c.indicators = {indicator("+37120000001", 1, 1), indicator("+37120000002", 3, 4)};
+    c.indicators[1].flags = {"reported_sender"};
+    REQUIRE((*store)->commit(c).has_value());
+    CHECK(digest_ids(**store) == std::vector<std::uint64_t>{2, 1});
+    std::vector<std::string> numbers;
+    REQUIRE((*store)->scan_report_digests([&](const storage::ReportDigest& d) {
+      numbers.push_back(d.numbers.at(0) + " " + d.campaign + " " + d.domains.at(0));
+      return true;
+    }).has_value());
+    CHECK(numbers == std::vector<std::string>{"+37120000002  scam.example", "+37120000001 c-1 scam.example"});
+    auto sums = summaries(**store);
+    REQUIRE(sums.size() == 2);
+    CHECK(sums["number:+37120000002"].distinct_reporters == 3);
+    CHECK(sums["number:+37120000002"].total_reports == 4);
+    CHECK(sums["number:+37120000002"].reported_sender);
+    CHECK_FALSE(sums["number:+37120000001"].reported_sender);
+
+    // A report rewritten (an analyst's label) rewrites its digest; a deleted one takes it along;
+    // an indicator rewritten rewrites its summary.
+    storage::Commit d;
+    d.reports = {c.reports[1]};
+    d.reports[0].verdict.label = core::Label::Scam;
+    d.reports_delete = {c.reports[0]};
+    d.indicators = {indicator("+37120000002", 4, 6)};
+    REQUIRE((*store)->commit(d).has_value());
+    CHECK(digest_ids(**store) == std::vector<std::uint64_t>{2});
+    core::Label label = core::Label::Unclear;
+    REQUIRE((*store)->scan_report_digests([&](const storage::ReportDigest& x) {
+      label = x.label;
+      return true;
+    }).has_value());
+    CHECK(label == core::Label::Scam);
+    CHECK(summaries(**store)["number:+37120000002"].distinct_reporters == 4);
+  }
+
+  TEST_CASE("a schema-1 database is migrated on open: index, reporter records, digests and summaries rebuilt") {
     test::TempDir dir;
     auto cfg = config_for(dir);
     std::vector<core::Report> old;
     for (std::uint64_t i = 1; i <= 25; ++i)
       old.push_back(report(i, i % 2 ? "p:odd" : "p:even", static_cast<std::int64_t>(i) * 1000, "+3712000000" + std::to_string(i % 3)));
-    write_schema_1(cfg.path, old);
+    write_schema_1(cfg.path, old, {indicator("+37120000000", 2, 8), indicator("+37120000001", 2, 9)});
 
     // smishctl's read-only view of the unmigrated database says what to do rather than guess.
     {
@@ -139,6 +213,10 @@ TEST_SUITE("storage/schema") {
       auto s = (*secondary)->scan_report_ids(ReportIndex::Reporter, "p:odd", [](std::uint64_t) { return true; });
       REQUIRE_FALSE(s.has_value());
       CHECK(s.error().detail.find("schema version 1") != std::string::npos);
+      auto digests = (*secondary)->scan_report_digests([](const storage::ReportDigest&) { return true; });
+      REQUIRE_FALSE(digests.has_value());
+      CHECK(digests.error().code == core::ErrorCode::Unsupported);
+      CHECK(digests.error().detail.find("start smishd once") != std::string::npos);
     }
     {
       auto store = Store::open(cfg, OpenMode::ReadWrite);
@@ -157,11 +235,25 @@ TEST_SUITE("storage/schema") {
       REQUIRE(r->has_value());
       CHECK((*r)->text == "call +37120000001");  // the reports themselves untouched
       CHECK((*store)->next_report_id() == 26);
+      const auto digests = digest_ids(**store);
+      REQUIRE(digests.size() == 25);
+      CHECK(digests.front() == 25);
+      CHECK(digests.back() == 1);
+      auto sums = summaries(**store);
+      REQUIRE(sums.size() == 2);
+      CHECK(sums["number:+37120000001"].total_reports == 9);
     }
-    // Version 2 is on disk: a raw read of the key, as an older smishd would do it.
+    // A secondary instance of the migrated database reads the digests.
+    {
+      auto secondary = Store::open(cfg, OpenMode::Secondary);
+      REQUIRE(secondary.has_value());
+      CHECK(digest_ids(**secondary).size() == 25);
+    }
+    // The new version is on disk: a raw read of the key, as an older smishd would do it.
     const auto [version, families] = raw_schema_version(cfg.path);
     CHECK(version == std::to_string(storage::kSchemaVersion));
     CHECK(std::find(families.begin(), families.end(), "report_index") != families.end());
+    CHECK(std::find(families.begin(), families.end(), "report_digests") != families.end());
   }
 
   TEST_CASE("a database of a newer schema is refused, naming both versions") {

@@ -12,6 +12,7 @@
 
 #include "smish/core/result.hpp"
 #include "smish/core/types.hpp"
+#include "smish/storage/digest.hpp"
 
 namespace smish::storage {
 
@@ -201,6 +202,18 @@ class Store {
     (void)fn;
     return core::make_error(core::ErrorCode::Unsupported, "this store keeps no campaign fingerprints");
   }
+  /// Report digests (smish/storage/digest.hpp) newest first, ids set; stop when `fn` returns
+  /// false. Unsupported on a database of schema 2 or older (smishctl then scans the reports).
+  virtual core::Status scan_report_digests(const std::function<bool(const ReportDigest&)>& fn) {
+    (void)fn;
+    return core::make_error(core::ErrorCode::Unsupported, "this store keeps no report digests");
+  }
+  /// Every indicator's summary in key order; stop when `fn` returns false. Unsupported as above.
+  virtual core::Status scan_indicator_summaries(
+      const std::function<bool(core::IndicatorKind kind, std::string_view value, const IndicatorSummary&)>& fn) {
+    (void)fn;
+    return core::make_error(core::ErrorCode::Unsupported, "this store keeps no indicator summaries");
+  }
   /// Every record of every column family as stored (keys and values undecoded): the rescan that
   /// proves a reporter forgotten. Stop when `fn` returns false.
   virtual core::Status scan_raw(
@@ -226,6 +239,7 @@ class Store {
 /// "Schema versions"), newer ones refused.
 ///   1: reports, indicators, inbox, ... (the first release)
 ///   2: adds `reporters`, `report_index` (filled from the reports on migration) and `campaigns`
-inline constexpr int kSchemaVersion = 2;
+///   3: adds `report_digests` and `indicator_summaries` (derived from reports and indicators)
+inline constexpr int kSchemaVersion = 3;
 
 }  // namespace smish::storage

@@ -1,0 +1,58 @@
+// Compact read models kept beside the full records (schema 3): what smishctl's `top` and `stats`
+// read of a report, and what `top` ranks an indicator by.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smish/core/result.hpp"
+#include "smish/core/types.hpp"
+
+namespace smish::storage {
+
+/// What `top` and `stats` need of one report (column family `report_digests`, keyed like
+/// `reports`): no text, no PDUs, no rule hits. Written by the store in the same batch as the
+/// report, so the two never disagree.
+struct ReportDigest {
+  std::uint64_t id = 0;
+  std::int64_t received_ms = 0;
+  core::Label label = core::Label::Unclear;  ///< the verdict's
+  std::string reporter;                      ///< pseudonym
+  std::string reporter_country;
+  std::string category;                      ///< the verdict's
+  std::string campaign;
+  std::string reported_sender;
+  std::vector<std::string> numbers;          ///< E.164, as extracted
+  std::vector<std::string> urls, hosts, domains;
+  std::vector<std::string> sender_ids;
+};
+
+/// The digest of `report`.
+ReportDigest digest_of(const core::Report& report);
+
+/// The stored form of a digest (the id is the key, not part of it).
+std::string encode_digest(const ReportDigest& digest);
+
+/// Decodes `bytes` (encode_digest's output) into `out`, replacing every field but the id.
+/// Errors: Corruption when the bytes are cut short, overlong or of an unknown format version;
+/// `out` is unspecified then. Pure; any thread.
+[[nodiscard]] core::Status decode_digest(std::string_view bytes, ReportDigest& out);
+
+/// What `top` ranks an indicator by over all time (column family `indicator_summaries`, keyed
+/// like `indicators`), written with every write of the indicator: a few bytes instead of a
+/// record that holds up to max_tracked_reporters reporters.
+struct IndicatorSummary {
+  std::uint64_t distinct_reporters = 0;
+  std::uint64_t total_reports = 0;
+  std::int64_t last_seen_ms = 0;
+  bool reported_sender = false;  ///< a reporter named it as the sender (the flag "reported_sender")
+};
+
+IndicatorSummary summary_of(const core::Indicator& indicator);
+std::string encode_summary(const IndicatorSummary& summary);
+/// Errors: Corruption as decode_digest. Pure; any thread.
+[[nodiscard]] core::Status decode_summary(std::string_view bytes, IndicatorSummary& out);
+
+}  // namespace smish::storage
