@@ -271,6 +271,7 @@ int main(int argc, char** argv) {
   const std::string hot = number_of(0), cold = number_of(kNumbers - 7), hot_domain = domain_of(0);
   const std::string campaign = fmt::format("c-{:016x}", mix(0));
   const std::vector<std::vector<std::string>> commands = {
+      {"--help"},  // process start and the configuration alone: the floor under every command
       {"lookup", hot},
       {"lookup", cold},
       {"lookup", hot_domain},
