@@ -768,6 +768,40 @@ int cmd_top(Ctx& ctx, const Args& a) {
     }
     return out.print(ctx);
   }
+  if (what == "campaigns" && !window.bounded_below() && window.until == std::numeric_limits<std::int64_t>::max()) {
+    // All time: the campaigns' own counters (schema 3); a database without them is counted over
+    // its report digests below.
+    struct Ranked {
+      std::string campaign;
+      storage::CampaignSummary sum;
+    };
+    std::vector<Ranked> ranked;
+    auto s = ctx.store->scan_campaign_summaries([&](std::string_view campaign, const storage::CampaignSummary& sum) {
+      ranked.push_back({std::string(campaign), sum});
+      return true;
+    });
+    if (s) {
+      auto better = [](const Ranked& x, const Ranked& y) {
+        return std::tie(x.sum.distinct_reporters, x.sum.reports, y.campaign) > std::tie(y.sum.distinct_reporters, y.sum.reports, x.campaign);
+      };
+      const auto shown = std::min(limit, ranked.size());
+      std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(shown), ranked.end(), better);
+      ranked.resize(shown);
+      out.header = {"VALUE", "REPORTERS", "REPORTS", "STATUS", "CATEGORY"};
+      for (const auto& [campaign, sum] : ranked) {
+        const auto category = sum.top_category();
+        out.add({campaign, std::to_string(sum.distinct_reporters), std::to_string(sum.reports), paint(ctx, "-", status_colour("-")), category},
+                core::Json{{"kind", "campaign"}, {"value", campaign}, {"distinct_reporters", sum.distinct_reporters},
+                           {"total_reports", sum.reports}, {"status", "-"}, {"category", category},
+                           {"last_seen_ms", sum.last_seen_ms}});
+      }
+      return out.print(ctx);
+    }
+    if (s.error().code != core::ErrorCode::Unsupported) {
+      std::cerr << "smishctl: " << s.error().message() << "\n";
+      return kUsage;
+    }
+  }
   // A window (or campaigns): count over the reports received in it, and over the window of the same
   // length just before it, so that what is rising shows against what was there already.
   const std::int64_t until = std::min(window.until, now_ms + 1);

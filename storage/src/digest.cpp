@@ -6,12 +6,14 @@
 #include "smish/storage/digest.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace smish::storage {
 namespace {
 
 constexpr char kDigestFormat = 1;
 constexpr char kSummaryFormat = 1;
+constexpr char kCampaignFormat = 1;
 
 void put_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
@@ -153,6 +155,56 @@ core::Status decode_summary(std::string_view bytes, IndicatorSummary& s) {
   if (flag != 0 && flag != 1) return corrupt("indicator summary: bad flag");
   if (!r.in.empty()) return corrupt("indicator summary: bytes after the end");
   s.reported_sender = flag == 1;
+  return {};
+}
+
+void CampaignSummary::vote(const std::string& category, std::int64_t delta) {
+  for (auto it = categories.begin(); it != categories.end(); ++it)
+    if (it->first == category) {
+      const auto n = static_cast<std::int64_t>(it->second) + delta;
+      if (n <= 0) categories.erase(it);
+      else it->second = static_cast<std::uint64_t>(n);
+      return;
+    }
+  if (delta > 0) categories.emplace_back(category, static_cast<std::uint64_t>(delta));
+}
+
+std::string CampaignSummary::top_category() const {
+  std::string best = "unknown";
+  std::uint64_t votes = 0;
+  for (const auto& [c, n] : categories)
+    if (n > votes || (n == votes && c < best)) std::tie(best, votes) = std::tie(c, n);
+  return best;
+}
+
+std::string encode_summary(const CampaignSummary& s) {
+  std::string out(1, kCampaignFormat);
+  put_varint(out, s.reports);
+  put_varint(out, s.distinct_reporters);
+  put_varint(out, static_cast<std::uint64_t>(s.last_seen_ms));
+  put_varint(out, s.categories.size());
+  for (const auto& [c, n] : s.categories) {
+    put_string(out, c);
+    put_varint(out, n);
+  }
+  return out;
+}
+
+core::Status decode_summary(std::string_view bytes, CampaignSummary& s) {
+  Reader r{bytes};
+  if (r.byte() != kCampaignFormat) return corrupt("campaign summary: unknown format");
+  s.reports = r.varint();
+  s.distinct_reporters = r.varint();
+  s.last_seen_ms = static_cast<std::int64_t>(r.varint());
+  const auto n = r.varint();
+  if (!r.ok || n > r.in.size()) return corrupt("campaign summary: cut short");
+  s.categories.resize(n);
+  for (auto& [c, votes] : s.categories) {
+    r.string(c);
+    votes = r.varint();
+  }
+  if (!r.ok) return corrupt("campaign summary: cut short");
+  if (!r.in.empty()) return corrupt("campaign summary: bytes after the end");
   return {};
 }
 

@@ -88,16 +88,17 @@ class NodePool {
   }
   /// m.insert_or_assign(key, value), in a kept node when there is one.
   void put(Map& m, const std::string& key, typename Map::mapped_type value) {
+    // Stored maps come sorted by key: the end is the right hint (a hot indicator's 10 000
+    // reporters went in at 14 string comparisons each without it).
     if (nodes_.empty()) {
-      m.insert_or_assign(key, value);
+      m.insert_or_assign(m.end(), key, value);
       return;
     }
     auto node = std::move(nodes_.back());
     nodes_.pop_back();
     node.key().assign(key);
     node.mapped() = value;
-    // Stored maps come sorted by key: the end is the right hint. A duplicate key leaves the node
-    // with us; the value is assigned, as insert_or_assign does.
+    // A duplicate key leaves the node with us; the value is assigned, as insert_or_assign does.
     auto it = m.insert(m.end(), std::move(node));
     if (!node.empty()) {
       it->second = value;

@@ -46,6 +46,8 @@ constexpr const char* kCfReportIndex = "report_index";  // index tag + key + 0x0
 constexpr const char* kCfCampaigns = "campaigns";  // BE64 SimHash -> campaign id (schema 2)
 constexpr const char* kCfReportDigests = "report_digests";  // BE64 report id -> digest (schema 3, storage/digest.hpp)
 constexpr const char* kCfIndicatorSummaries = "indicator_summaries";  // kind + ':' + value -> summary (schema 3)
+constexpr const char* kCfCampaignSummaries = "campaign_summaries";  // campaign id -> summary (schema 3)
+constexpr const char* kCfCampaignReporters = "campaign_reporters";  // campaign id + 0x00 + pseudonym -> "" (schema 3)
 constexpr const char* kSchemaKey = "schema_version";
 constexpr std::uint64_t kPhysicalPurgeSeconds = 3 * 24 * 3600;
 constexpr std::uint64_t kMaxTotalWalBytes = 8ULL << 20;
@@ -56,7 +58,8 @@ constexpr std::size_t kScanParallelFrom = 256;                     // batches th
 const std::vector<std::string> kFamilies = {kCfDefault, kCfDedup,  kCfInbox,         kCfParts,    kCfReports,
                                             kCfIndicators, kCfOutbox, kCfConversations, kCfCounters, kCfSent,
                                             kCfAudit, kCfReporters, kCfReportIndex, kCfCampaigns,
-                                            kCfReportDigests, kCfIndicatorSummaries};
+                                            kCfReportDigests, kCfIndicatorSummaries, kCfCampaignSummaries,
+                                            kCfCampaignReporters};
 
 void put_be64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xFF);
@@ -103,6 +106,13 @@ std::string index_key(ReportIndex index, std::string_view key, std::uint64_t id)
   k += '\0';
   put_be64(k, id);
   return k;
+}
+
+std::string campaign_member_key(const core::Report& r) {
+  std::string key = r.campaign;
+  key += '\0';
+  key += r.reporter;
+  return key;
 }
 
 std::string reporter_value(const ReporterRecord& r) {
@@ -242,7 +252,7 @@ class RocksStore final : public Store {
       // index and filter blocks read lazily through the block cache, a lookup reads those of the
       // few files it touches instead of all of them at open.
       table.cache_index_and_filter_blocks = mode_ == OpenMode::Secondary;
-      if (name == kCfDedup || name == kCfIndicators) {
+      if (name == kCfDedup || name == kCfIndicators || name == kCfCampaignReporters) {
         // Point lookups on the ack path (is this fingerprint new?) and per report (the indicator's
         // record), mostly for keys that do not exist yet: Bloom filters in the tables and the
         // memtable answer "absent" without reading blocks or walking the skip list.
@@ -424,6 +434,8 @@ class RocksStore final : public Store {
       batch.Delete(cf_[kCfReportDigests], key);
       for (const auto& [index, value] : report_index_keys(r)) batch.Delete(cf_[kCfReportIndex], index_key(index, value, r.id));
     }
+    std::uint64_t newest = 0;
+    if (auto s = count_campaigns(c, batch, newest); !s) return s;
     for (const auto& [pseudonym, record] : c.reporters_put) batch.Put(cf_[kCfReporters], pseudonym, reporter_value(record));
     for (const auto& pseudonym : c.reporters_delete) batch.Delete(cf_[kCfReporters], pseudonym);
     for (const auto& name : c.counters_delete) batch.Delete(cf_[kCfCounters], name);
@@ -472,6 +484,7 @@ class RocksStore final : public Store {
     wo.sync = c.sync;
     auto s = db_->Write(wo, &batch);
     if (!s.ok()) return io_error(s, "commit");
+    committed_id_ = std::max(committed_id_, newest);
     return {};
   }
 
@@ -767,6 +780,19 @@ class RocksStore final : public Store {
     return {};
   }
 
+  core::Status scan_campaign_summaries(const std::function<bool(std::string_view, const CampaignSummary&)>& fn) override {
+    auto cf = cf_.find(kCfCampaignSummaries);
+    if (cf == cf_.end() || schema_ < 3) return unmigrated("campaign summaries");
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf->second));
+    CampaignSummary summary;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (auto s = decode_summary(it->value().ToStringView(), summary); !s) return s;
+      if (!fn(it->key().ToStringView(), summary)) return {};
+    }
+    if (!it->status().ok()) return io_error(it->status(), "campaign summary scan");
+    return {};
+  }
+
   core::Status scan_campaign_fingerprints(const std::function<bool(std::uint64_t, std::string_view)>& fn) override {
     auto cf = cf_.find(kCfCampaigns);
     if (cf == cf_.end()) return {};
@@ -813,6 +839,74 @@ class RocksStore final : public Store {
   std::string inbox_floor_;  ///< scans start here; "" = the start
   /// The lowest inbox key stored since the last scan began: that scan may not have seen it.
   std::optional<std::string> stored_since_scan_;
+
+  /// Campaign summaries and members into `batch` for the reports `c` writes for the first time
+  /// (ids above every id committed before: a rewrite by retention or an analyst's label is not a
+  /// new report) and the reports it deletes; `newest` gets the highest new id.
+  core::Status count_campaigns(const Commit& c, rocksdb::WriteBatch& batch, std::uint64_t& newest) {
+    std::map<std::string, CampaignSummary> touched;
+    std::map<std::string, bool> members;  // campaign_reporters keys read or written in this commit: present?
+    auto summary = [&](const std::string& campaign) -> core::Result<CampaignSummary*> {
+      auto [it, fresh] = touched.try_emplace(campaign);
+      if (!fresh) return &it->second;
+      std::string bytes;
+      auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfCampaignSummaries], campaign, &bytes);
+      if (s.ok()) {
+        if (auto d = decode_summary(bytes, it->second); !d) return d.error();
+      } else if (!s.IsNotFound()) {
+        return io_error(s, "campaign summary read");
+      }
+      return &it->second;
+    };
+    auto member = [&](const std::string& key) -> core::Result<bool*> {
+      auto [it, fresh] = members.try_emplace(key, false);
+      if (!fresh) return &it->second;
+      std::string ignored;
+      auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfCampaignReporters], key, &ignored);
+      if (!s.ok() && !s.IsNotFound()) return io_error(s, "campaign member read");
+      it->second = s.ok();
+      return &it->second;
+    };
+    for (const auto& r : c.reports) {
+      if (r.id <= committed_id_) continue;
+      newest = std::max(newest, r.id);
+      if (r.campaign.empty()) continue;
+      auto sum = summary(r.campaign);
+      if (!sum) return sum.error();
+      ++(*sum)->reports;
+      (*sum)->last_seen_ms = std::max((*sum)->last_seen_ms, r.received_ms);
+      (*sum)->vote(r.verdict.category, 1);
+      const auto key = campaign_member_key(r);
+      auto present = member(key);
+      if (!present) return present.error();
+      if (!**present) {
+        batch.Put(cf_[kCfCampaignReporters], key, "");
+        ++(*sum)->distinct_reporters;
+        **present = true;
+      }
+    }
+    for (const auto& r : c.reports_delete) {
+      if (r.campaign.empty()) continue;
+      auto sum = summary(r.campaign);
+      if (!sum) return sum.error();
+      if ((*sum)->reports > 0) --(*sum)->reports;
+      (*sum)->vote(r.verdict.category, -1);
+      // Deleting reports is forgetting their reporter: every report of it goes in one commit.
+      const auto key = campaign_member_key(r);
+      auto present = member(key);
+      if (!present) return present.error();
+      if (**present) {
+        batch.Delete(cf_[kCfCampaignReporters], key);
+        if ((*sum)->distinct_reporters > 0) --(*sum)->distinct_reporters;
+        **present = false;
+      }
+    }
+    for (const auto& [campaign, sum] : touched) {
+      if (sum.reports == 0) batch.Delete(cf_[kCfCampaignSummaries], campaign);
+      else batch.Put(cf_[kCfCampaignSummaries], campaign, encode_summary(sum));
+    }
+    return {};
+  }
 
   /// What a read of a family newer than the database's schema says (a secondary instance on a
   /// database no smishd of this build has opened, or one still migrating it).
@@ -910,15 +1004,35 @@ class RocksStore final : public Store {
       return {};
     };
     std::string key;
+    std::map<std::string, CampaignSummary> campaigns;
     auto scanned = scan_reports([&](const core::Report& r) {
       key.clear();
       put_be64(key, r.id);
       batch.Put(cf_[kCfReportDigests], key, encode_digest(digest_of(r)));
+      if (!r.campaign.empty()) {
+        auto& sum = campaigns[r.campaign];
+        ++sum.reports;
+        sum.last_seen_ms = std::max(sum.last_seen_ms, r.received_ms);
+        sum.vote(r.verdict.category, 1);
+        batch.Put(cf_[kCfCampaignReporters], campaign_member_key(r), "");  // a set: repeats are one key
+      }
       if (++n % 10000 == 0) written = flush();
       return written.has_value();
     });
     if (!scanned) return scanned.error();
     if (!written) return written.error();
+    if (auto s = flush(); !s) return s.error();
+    // Distinct reporters: the members of each campaign, counted in key order.
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfCampaignReporters]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const auto k = it->key().ToStringView();
+        if (auto found = campaigns.find(std::string(k.substr(0, k.find('\0')))); found != campaigns.end())
+          ++found->second.distinct_reporters;
+      }
+      if (!it->status().ok()) return io_error(it->status(), "migration scan");
+    }
+    for (const auto& [campaign, sum] : campaigns) batch.Put(cf_[kCfCampaignSummaries], campaign, encode_summary(sum));
     core::Indicator ind;
     scanned = scan_indicator_values([&](std::string_view k, std::string_view value) {
       written = decode_indicator(value, ind);
@@ -937,6 +1051,7 @@ class RocksStore final : public Store {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfReports]));
     it->SeekToLast();
     next_report_id_ = it->Valid() ? get_be64(it->key().ToStringView()) + 1 : 1;
+    committed_id_ = next_report_id_ - 1;
     if (!it->status().ok()) return io_error(it->status(), "recover report ids");
     return {};
   }
@@ -949,6 +1064,7 @@ class RocksStore final : public Store {
   std::string secondary_dir_;
   std::uint64_t next_report_id_ = 1;
   int schema_ = 0;  ///< the database's schema version once opened (migrated, for smishd)
+  std::uint64_t committed_id_ = 0;  ///< the highest report id written (reports above it are new)
 };
 
 }  // namespace

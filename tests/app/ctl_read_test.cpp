@@ -91,7 +91,7 @@ struct Fixture {
 };
 
 /// Turns the (closed) database at `path` back into what schema 2 was: no report digests, no
-/// indicator summaries, version 2. With RocksDB directly, as an older smishd left it.
+/// indicator or campaign summaries, version 2. With RocksDB directly, as an older smishd left it.
 void downgrade_to_schema_2(const std::string& path) {
   std::vector<std::string> families;
   REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &families).ok());
@@ -102,7 +102,9 @@ void downgrade_to_schema_2(const std::string& path) {
   REQUIRE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
   std::unique_ptr<rocksdb::DB> db(raw);
   for (std::size_t i = 0; i < families.size(); ++i) {
-    if (families[i] == "report_digests" || families[i] == "indicator_summaries") REQUIRE(db->DropColumnFamily(handles[i]).ok());
+    if (families[i] == "report_digests" || families[i] == "indicator_summaries" || families[i] == "campaign_summaries" ||
+        families[i] == "campaign_reporters")
+      REQUIRE(db->DropColumnFamily(handles[i]).ok());
     if (families[i] == "default") REQUIRE(db->Put({}, handles[i], "schema_version", "2").ok());
   }
   for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());

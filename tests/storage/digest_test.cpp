@@ -109,4 +109,27 @@ TEST_SUITE("storage/digest") {
     for (std::size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(storage::decode_summary(bytes.substr(0, n), s).has_value());
     CHECK_FALSE(storage::decode_summary(bytes + std::string(1, '\0'), s).has_value());
   }
+
+  TEST_CASE("a campaign summary keeps its counts and votes; a vote taken back to zero is gone") {
+    storage::CampaignSummary c;
+    c.reports = 5;
+    c.distinct_reporters = 4;
+    c.last_seen_ms = 1765000000123;
+    c.vote("delivery", 2);
+    c.vote("bank_payment", 2);
+    c.vote("prize_lottery", 1);
+    CHECK(c.top_category() == "bank_payment");  // a tie reads in name order
+    c.vote("prize_lottery", -1);
+    CHECK(c.categories.size() == 2);
+    const auto bytes = storage::encode_summary(c);
+    storage::CampaignSummary back;
+    back.categories = {{"stale", 9}};
+    REQUIRE(storage::decode_summary(bytes, back).has_value());
+    CHECK(back.reports == 5);
+    CHECK(back.distinct_reporters == 4);
+    CHECK(back.last_seen_ms == 1765000000123);
+    CHECK(back.categories == c.categories);
+    for (std::size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(storage::decode_summary(bytes.substr(0, n), back).has_value());
+    CHECK(storage::CampaignSummary{}.top_category() == "unknown");
+  }
 }

@@ -198,12 +198,79 @@ TEST_SUITE("storage/schema") {
     CHECK(summaries(**store)["number:+37120000002"].distinct_reporters == 4);
   }
 
+  TEST_CASE("campaign summaries count reports when first written and forget them when deleted") {
+    test::TempDir dir;
+    auto store = Store::open(config_for(dir), OpenMode::ReadWrite);
+    REQUIRE(store.has_value());
+    auto campaigns = [&] {
+      std::map<std::string, storage::CampaignSummary> out;
+      REQUIRE((*store)->scan_campaign_summaries([&](std::string_view id, const storage::CampaignSummary& sum) {
+        out[std::string(id)] = sum;
+        return true;
+      }).has_value());
+      return out;
+    };
+    storage::Commit c;
+    c.reports = {report(1, "p:aa", 1000, "+37120000001", "c-1"), report(2, "p:aa", 2000, "+37120000001", "c-1"),
+                 report(3, "p:bb", 3000, "+37120000001", "c-1"), report(4, "p:bb", 4000, "+37120000002", "c-2"),
+                 report(5, "p:cc", 5000, "+37120000002")};
+    c.reports[0].verdict.category = c.reports[1].verdict.category = "delivery";
+    c.reports[2].verdict.category = "bank_payment";
+    REQUIRE((*store)->commit(c).has_value());
+    auto sums = campaigns();
+    REQUIRE(sums.size() == 2);
+    CHECK(sums["c-1"].reports == 3);
+    CHECK(sums["c-1"].distinct_reporters == 2);
+    CHECK(sums["c-1"].last_seen_ms == 3000);
+    CHECK(sums["c-1"].top_category() == "delivery");
+    CHECK(sums["c-2"].reports == 1);
+
+    // A rewrite (retention, a label) is not a new report; a new one is, also in a later commit.
+    storage::Commit again;
+    again.reports = {c.reports[0], report(6, "p:cc", 6000, "+37120000001", "c-1")};
+    again.reports[0].text.clear();
+    REQUIRE((*store)->commit(again).has_value());
+    sums = campaigns();
+    CHECK(sums["c-1"].reports == 4);
+    CHECK(sums["c-1"].distinct_reporters == 3);
+    CHECK(sums["c-1"].last_seen_ms == 6000);
+
+    // A reopened store goes on from the ids on disk.
+    store->reset();
+    store = Store::open(config_for(dir), OpenMode::ReadWrite);
+    REQUIRE(store.has_value());
+    storage::Commit rewrite;
+    rewrite.reports = {again.reports[1]};
+    REQUIRE((*store)->commit(rewrite).has_value());
+    CHECK(campaigns()["c-1"].reports == 4);
+
+    // Forgetting p:bb deletes its reports: c-2 goes, c-1 loses a reporter and a report.
+    storage::Commit forget;
+    forget.reports_delete = {c.reports[2], c.reports[3]};
+    REQUIRE((*store)->commit(forget).has_value());
+    sums = campaigns();
+    REQUIRE(sums.size() == 1);
+    CHECK(sums["c-1"].reports == 3);
+    CHECK(sums["c-1"].distinct_reporters == 2);
+    CHECK(sums["c-1"].top_category() == "delivery");
+    std::size_t members = 0;
+    REQUIRE((*store)->scan_raw([&](std::string_view family, std::string_view key, std::string_view) {
+      if (family == "campaign_reporters") {
+        ++members;
+        CHECK(key.find("p:bb") == std::string_view::npos);
+      }
+      return true;
+    }).has_value());
+    CHECK(members == 2);
+  }
+
   TEST_CASE("a schema-1 database is migrated on open: index, reporter records, digests and summaries rebuilt") {
     test::TempDir dir;
     auto cfg = config_for(dir);
     std::vector<core::Report> old;
     for (std::uint64_t i = 1; i <= 25; ++i)
-      old.push_back(report(i, i % 2 ? "p:odd" : "p:even", static_cast<std::int64_t>(i) * 1000, "+3712000000" + std::to_string(i % 3)));
+      old.push_back(report(i, i % 2 ? "p:odd" : "p:even", static_cast<std::int64_t>(i) * 1000, "+3712000000" + std::to_string(i % 3),
+                           i % 3 == 1 ? "c-old" : ""));
     write_schema_1(cfg.path, old, {indicator("+37120000000", 2, 8), indicator("+37120000001", 2, 9)});
 
     // smishctl's read-only view of the unmigrated database says what to do rather than guess.
@@ -242,6 +309,15 @@ TEST_SUITE("storage/schema") {
       auto sums = summaries(**store);
       REQUIRE(sums.size() == 2);
       CHECK(sums["number:+37120000001"].total_reports == 9);
+      std::map<std::string, storage::CampaignSummary> campaigns;
+      REQUIRE((*store)->scan_campaign_summaries([&](std::string_view id, const storage::CampaignSummary& sum) {
+        campaigns[std::string(id)] = sum;
+        return true;
+      }).has_value());
+      REQUIRE(campaigns.size() == 1);
+      CHECK(campaigns["c-old"].reports == 9);
+      CHECK(campaigns["c-old"].distinct_reporters == 2);
+      CHECK(campaigns["c-old"].last_seen_ms == 25000);
     }
     // A secondary instance of the migrated database reads the digests.
     {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "smish/core/result.hpp"
@@ -54,5 +55,24 @@ IndicatorSummary summary_of(const core::Indicator& indicator);
 std::string encode_summary(const IndicatorSummary& summary);
 /// Errors: Corruption as decode_digest. Pure; any thread.
 [[nodiscard]] core::Status decode_summary(std::string_view bytes, IndicatorSummary& out);
+
+/// What `top campaigns` shows of a campaign over all time (column family `campaign_summaries`,
+/// keyed by campaign id): kept by the store as reports of the campaign are first written and
+/// deleted, the distinct reporters exact through the family `campaign_reporters` (campaign id,
+/// 0x00, pseudonym).
+struct CampaignSummary {
+  std::uint64_t reports = 0;
+  std::uint64_t distinct_reporters = 0;
+  std::int64_t last_seen_ms = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> categories;  ///< votes, in first-seen order
+
+  void vote(const std::string& category, std::int64_t delta);
+  /// The most voted category (ties: the first in name order), "unknown" when none.
+  std::string top_category() const;
+};
+
+std::string encode_summary(const CampaignSummary& summary);
+/// Errors: Corruption as decode_digest. Pure; any thread.
+[[nodiscard]] core::Status decode_summary(std::string_view bytes, CampaignSummary& out);
 
 }  // namespace smish::storage

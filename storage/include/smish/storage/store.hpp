@@ -214,6 +214,12 @@ class Store {
     (void)fn;
     return core::make_error(core::ErrorCode::Unsupported, "this store keeps no indicator summaries");
   }
+  /// Every campaign's summary in campaign id order; stop when `fn` returns false. Unsupported as
+  /// above.
+  virtual core::Status scan_campaign_summaries(const std::function<bool(std::string_view campaign, const CampaignSummary&)>& fn) {
+    (void)fn;
+    return core::make_error(core::ErrorCode::Unsupported, "this store keeps no campaign summaries");
+  }
   /// Every record of every column family as stored (keys and values undecoded): the rescan that
   /// proves a reporter forgotten. Stop when `fn` returns false.
   virtual core::Status scan_raw(
@@ -239,7 +245,8 @@ class Store {
 /// "Schema versions"), newer ones refused.
 ///   1: reports, indicators, inbox, ... (the first release)
 ///   2: adds `reporters`, `report_index` (filled from the reports on migration) and `campaigns`
-///   3: adds `report_digests` and `indicator_summaries` (derived from reports and indicators)
+///   3: adds `report_digests`, `indicator_summaries`, `campaign_summaries` and `campaign_reporters`
+///      (derived from reports and indicators)
 inline constexpr int kSchemaVersion = 3;
 
 }  // namespace smish::storage
