@@ -161,8 +161,22 @@ core::IndicatorStatus evaluate(core::Indicator& ind, const PolicyConfig& config,
   return evaluate_with(ind, ind.reporters, config, now_ms);
 }
 
+std::int64_t window_start(const PolicyConfig& config, std::int64_t now_ms) { return now_ms - config.window_h * kHourMs; }
+
 core::IndicatorStatus evaluate_with(core::Indicator& ind, const std::map<std::string, std::int64_t>& reporters,
                                     const PolicyConfig& config, std::int64_t now_ms) {
+  const std::int64_t since = window_start(config, now_ms);
+  ReporterCounts counts;
+  for (const auto& [reporter, last_ms] : reporters) {
+    if (last_ms < since) continue;
+    ++counts.recent;
+    if (std::binary_search(ind.newcomers.begin(), ind.newcomers.end(), reporter)) ++counts.fresh;
+  }
+  return evaluate_counted(ind, counts, config, now_ms);
+}
+
+core::IndicatorStatus evaluate_counted(core::Indicator& ind, ReporterCounts counts, const PolicyConfig& config,
+                                       std::int64_t now_ms) {
   using S = core::IndicatorStatus;
   auto set = [&](S status, std::string reason, std::string actor = "policy") {
     if (ind.status != status || ind.status_reason != reason) {
@@ -184,9 +198,7 @@ core::IndicatorStatus evaluate_with(core::Indicator& ind, const std::map<std::st
     if (ind.expires_ms != 0 && now_ms > ind.expires_ms) return set(S::Expired, "no report since the confirmation lapsed");
     return ind.status;
   }
-  const std::int64_t window_start = now_ms - config.window_h * kHourMs;
-  const auto recent = static_cast<int>(std::count_if(reporters.begin(), reporters.end(),
-                                                     [&](const auto& r) { return r.second >= window_start; }));
+  const int recent = counts.recent;
   const std::int64_t expiry_ms =
       (ind.kind == core::IndicatorKind::Number ? config.number_expiry_days : config.url_expiry_days) * kDayMs;
   const bool scam_enough = ind.max_score >= config.score_threshold;
@@ -195,9 +207,7 @@ core::IndicatorStatus evaluate_with(core::Indicator& ind, const std::map<std::st
   auto held = [&]() -> std::string {
     if (config.burst_newcomer_fraction <= 0 || ind.newcomers.size() < static_cast<std::size_t>(config.burst_min_newcomers))
       return "";
-    const auto fresh = static_cast<int>(std::count_if(reporters.begin(), reporters.end(), [&](const auto& r) {
-      return r.second >= window_start && std::binary_search(ind.newcomers.begin(), ind.newcomers.end(), r.first);
-    }));
+    const int fresh = counts.fresh;
     if (fresh < config.burst_min_newcomers || static_cast<double>(fresh) < config.burst_newcomer_fraction * recent) return "";
     return "held for review: " + std::to_string(fresh) + " of " + std::to_string(recent) + " reporters within " +
            std::to_string(config.window_h) + " h are first-time reporters";

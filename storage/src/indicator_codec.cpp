@@ -1,6 +1,7 @@
 // Stored indicators (MessagePack of core::to_json) decoded through nlohmann's SAX reader, no DOM.
 #include "smish/storage/indicator_codec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -119,7 +120,7 @@ thread_local NodePool<decltype(core::Indicator::categories)> category_nodes;  //
 /// `recent_reports` (arrays). Members the decoder does not know are skipped whole.
 class IndicatorSax {
  public:
-  explicit IndicatorSax(core::Indicator& out) : out_(out) {}
+  IndicatorSax(core::Indicator& out, ReporterTally* tally) : out_(out), tally_(tally) {}
 
   bool null() {
     if (skipping()) return true;
@@ -208,7 +209,7 @@ class IndicatorSax {
     if (depth_ == 1) {
       switch (field_) {
         case Field::Flags: out_.flags.clear(); return enter();
-        case Field::Newcomers: out_.newcomers.clear(); return enter();
+        case Field::Newcomers: out_.newcomers.clear(); newcomers_seen_ = true; return enter();
         case Field::RecentReports: out_.recent_reports.clear(); return enter();
         case Field::Unknown: return skip();
         default: return fail("is an array");
@@ -228,10 +229,23 @@ class IndicatorSax {
     if (!parsed) return make_error(ErrorCode::Corruption, "stored value is not valid MessagePack");
     if (!have_kind_) return make_error(ErrorCode::Corruption, "indicator: no kind");
     if (!have_value_) return make_error(ErrorCode::Corruption, "indicator: no value");
+    if (tally_)
+      for (const auto& reporter : pending_)
+        if (std::binary_search(out_.newcomers.begin(), out_.newcomers.end(), reporter)) ++tally_->fresh;
     return {};
   }
 
  private:
+  // A reporter counted instead of kept. Stored members come in name order, so `newcomers` is
+  // complete before `reporters` begins; a value written otherwise is checked at the end.
+  bool tally(std::int64_t last_ms) {
+    if (last_ms < tally_->since_ms) return true;
+    ++tally_->recent;
+    if (!newcomers_seen_) pending_.push_back(map_key_);
+    else if (std::binary_search(out_.newcomers.begin(), out_.newcomers.end(), map_key_)) ++tally_->fresh;
+    return true;
+  }
+
   bool skipping() const { return skip_from_ != 0; }
   bool enter() {
     ++depth_;
@@ -254,7 +268,10 @@ class IndicatorSax {
         case Field::Categories: category_nodes.put(out_.categories, map_key_, n.as_uint()); return true;
         case Field::Campaigns: category_nodes.put(out_.campaigns, map_key_, n.as_uint()); return true;
         case Field::Daily: category_nodes.put(out_.daily, map_key_, n.as_uint()); return true;
-        case Field::Reporters: reporter_nodes.put(out_.reporters, map_key_, n.as_int()); return true;
+        case Field::Reporters:
+          if (tally_) return tally(n.as_int());
+          reporter_nodes.put(out_.reporters, map_key_, n.as_int());
+          return true;
         case Field::RecentReports: out_.recent_reports.push_back(n.as_uint()); return true;
         default: return fail("holds a number");
       }
@@ -323,6 +340,9 @@ class IndicatorSax {
   }
 
   core::Indicator& out_;
+  ReporterTally* tally_ = nullptr;
+  bool newcomers_seen_ = false;
+  std::vector<std::string> pending_;  // counted reporters met before `newcomers`
   int depth_ = 0;
   int skip_from_ = 0;  // depth of the unknown member being skipped, 0: none
   Field field_ = Field::Unknown;
@@ -505,7 +525,10 @@ class MsgpackReader {
 
 }  // namespace
 
-core::Status decode_indicator(std::string_view bytes, core::Indicator& out) {
+namespace {
+
+// Both decoders: `tally` null keeps the reporter map.
+core::Status decode_into(std::string_view bytes, core::Indicator& out, ReporterTally* tally) {
   out.kind = core::IndicatorKind::Number;
   out.value.clear();
   out.total_reports = 0;
@@ -526,12 +549,21 @@ core::Status decode_indicator(std::string_view bytes, core::Indicator& out) {
   category_nodes.reclaim(out.daily);
   out.newcomers.clear();
   out.sketch.clear();
-  IndicatorSax sax(out);
+  IndicatorSax sax(out, tally);
   try {
     return sax.finish(MsgpackReader<IndicatorSax>(bytes, sax).parse());
   } catch (const std::exception& ex) {  // allocation failure on a hostile length: not an exception on the data path
     return make_error(ErrorCode::Corruption, std::string("indicator: ") + ex.what());
   }
+}
+
+}  // namespace
+
+core::Status decode_indicator(std::string_view bytes, core::Indicator& out) { return decode_into(bytes, out, nullptr); }
+
+core::Status decode_indicator(std::string_view bytes, core::Indicator& out, ReporterTally& tally) {
+  tally.recent = tally.fresh = 0;
+  return decode_into(bytes, out, &tally);
 }
 
 }  // namespace smish::storage

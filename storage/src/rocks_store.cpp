@@ -417,6 +417,17 @@ class RocksStore final : public Store {
     return std::optional<core::Indicator>(std::move(ind));
   }
 
+  core::Result<std::optional<core::Indicator>> get_indicator_counted(core::IndicatorKind kind, const std::string& value,
+                                                                     ReporterTally& tally) override {
+    std::string bytes;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfIndicators], indicator_key(kind, value), &bytes);
+    if (s.IsNotFound()) return std::optional<core::Indicator>{};
+    if (!s.ok()) return io_error(s, "indicator read");
+    core::Indicator ind;
+    if (auto d = decode_indicator(bytes, ind, tally); !d) return d.error();
+    return std::optional<core::Indicator>(std::move(ind));
+  }
+
   core::Status commit(const Commit& c) override {
     if (mode_ != OpenMode::ReadWrite) return make_error(ErrorCode::Unsupported, "store is read-only");
     rocksdb::WriteBatch batch;

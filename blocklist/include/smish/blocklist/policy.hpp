@@ -78,6 +78,19 @@ core::IndicatorStatus evaluate(core::Indicator& indicator, const PolicyConfig& c
 core::IndicatorStatus evaluate_with(core::Indicator& indicator, const std::map<std::string, std::int64_t>& reporters,
                                     const PolicyConfig& config, std::int64_t now_ms);
 
+/// What evaluate() reads of a reporter map: the reporters whose last report is at or after the
+/// window's start, and how many of them are first-time reporters (Indicator::newcomers).
+struct ReporterCounts {
+  int recent = 0;
+  int fresh = 0;
+};
+/// The start of the listing window at `now_ms`: reporters count from here.
+std::int64_t window_start(const PolicyConfig& config, std::int64_t now_ms);
+/// evaluate() on counts made elsewhere: smishd's admin reads count while decoding an indicator
+/// (storage::decode_indicator) instead of building its reporter map.
+core::IndicatorStatus evaluate_counted(core::Indicator& indicator, ReporterCounts counts, const PolicyConfig& config,
+                                       std::int64_t now_ms);
+
 /// True when `indicator` may never be blocked automatically: allowlisted by config, a protected
 /// brand's own number, domain (or a host or URL under it) or sender ID, a short, emergency or
 /// service number, a shortener/shared-hosting registrable domain (those are listed by URL or

@@ -20,4 +20,17 @@ namespace smish::storage {
 /// Pure; any thread.
 [[nodiscard]] core::Status decode_indicator(std::string_view bytes, core::Indicator& out);
 
+/// What decode_indicator(bytes, out, tally) counts of the reporter map instead of keeping it: the
+/// reporters whose last report is at or after since_ms, and how many of them are in
+/// out.newcomers (blocklist::ReporterCounts, for blocklist::evaluate_counted).
+struct ReporterTally {
+  std::int64_t since_ms = 0;
+  int recent = 0;
+  int fresh = 0;
+};
+
+/// decode_indicator(), leaving out.reporters empty and counting it into `tally` (recent and fresh
+/// reset first): a hot indicator's ten thousand reporter strings are never built. Same errors.
+[[nodiscard]] core::Status decode_indicator(std::string_view bytes, core::Indicator& out, ReporterTally& tally);
+
 }  // namespace smish::storage

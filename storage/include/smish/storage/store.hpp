@@ -13,6 +13,7 @@
 #include "smish/core/result.hpp"
 #include "smish/core/types.hpp"
 #include "smish/storage/digest.hpp"
+#include "smish/storage/indicator_codec.hpp"
 
 namespace smish::storage {
 
@@ -127,6 +128,14 @@ class Store {
   virtual core::Result<std::vector<InboxEntry>> pending_groups() = 0;
   /// Reads an indicator; nullopt when never seen.
   virtual core::Result<std::optional<core::Indicator>> get_indicator(core::IndicatorKind kind, const std::string& value) = 0;
+  /// get_indicator() without the reporter map, counted into `tally` instead
+  /// (smish/storage/indicator_codec.hpp): what smishd's admin reads need to evaluate a hot
+  /// indicator without building ten thousand reporter strings.
+  virtual core::Result<std::optional<core::Indicator>> get_indicator_counted(core::IndicatorKind kind, const std::string& value,
+                                                                             ReporterTally& tally) {
+    (void)kind, (void)value, (void)tally;
+    return core::make_error(core::ErrorCode::Unsupported, "this store cannot count reporters while reading");
+  }
   /// Applies a processing step atomically. Report ids must come from next_report_id().
   virtual core::Status commit(const Commit& commit) = 0;
   /// A new report id (monotonic, starting at 1).
