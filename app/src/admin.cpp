@@ -368,16 +368,8 @@ core::Json AdminServer::Impl::handle(const std::string& line, std::int64_t peer_
     auto indicator = [&](const std::string& kind_name, const std::string& value) -> core::Result<std::optional<core::Indicator>> {
       auto kind = core::parse_indicator_kind(kind_name);
       if (!kind) return core::make_error(ErrorCode::InvalidArgument, "unknown indicator kind \"" + kind_name + "\"");
-      // Counted while decoding: a hot indicator's reporter map was most of a lookup's time here.
-      const auto now_ms = core::to_unix_ms(clock.now());
-      storage::ReporterTally tally{blocklist::window_start(policy, now_ms)};
-      auto ind = store.get_indicator_counted(*kind, value, tally);
-      if (ind && *ind) {
-        blocklist::evaluate_counted(**ind, {tally.recent, tally.fresh}, policy, now_ms);
-      } else if (!ind && ind.error().code == ErrorCode::Unsupported) {
-        ind = store.get_indicator(*kind, value);
-        if (ind && *ind) blocklist::evaluate(**ind, policy, now_ms);
-      }
+      // Reporters counted while decoding: a hot indicator's map was most of a lookup's time here.
+      auto ind = blocklist::read_evaluated(store, *kind, value, policy, core::to_unix_ms(clock.now()));
       if (!ind || !*ind) return ind;
       (*ind)->reporters.clear();
       (*ind)->newcomers.clear();

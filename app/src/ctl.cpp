@@ -99,8 +99,8 @@ std::string excerpt(const std::string& text, std::size_t max_chars) {
   return out;
 }
 
-int open_store(Ctx& ctx) {
-  auto store = storage::Store::open(ctx.config.storage, storage::OpenMode::Secondary);
+int open_store(Ctx& ctx, storage::OpenMode mode) {
+  auto store = storage::Store::open(ctx.config.storage, mode);
   if (!store) {
     std::cerr << "smishctl: " << store.error().detail << "\n";
     return store.error().code == core::ErrorCode::NotFound ? kNotFound : kUsage;
@@ -221,7 +221,9 @@ int open_point_store(Ctx& ctx) {
     }
   }
   load_brands(ctx.config);
-  return open_store(ctx);
+  // smishd is not answering: a read-only instance opens faster than a secondary (storage opens a
+  // secondary all the same when a writer holds the database).
+  return open_store(ctx, storage::OpenMode::ReadOnly);
 }
 
 // The --since/--until window of a command, in Unix ms ([since, until)); false after a usage message.
@@ -492,26 +494,28 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
       return kUsage;
     }
   }
+  const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
   for (const auto& [kind, key] : keys) {
     if (!seen.emplace(kind, key).second) continue;
-    auto ind = ctx.store->get_indicator(kind, key);
+    // smishd's answer is evaluated already; a local read is evaluated here, its reporters
+    // counted while decoding rather than kept.
+    auto ind = ctx.evaluated_by_smishd ? ctx.store->get_indicator(kind, key)
+                                       : blocklist::read_evaluated(*ctx.store, kind, key, ctx.config.blocklist, now_ms);
     if (!ind) {
       std::cerr << "smishctl: " << ind.error().message() << "\n";
       return kUsage;
     }
-    if (ind->has_value()) found.push_back(**ind);
+    if (ind->has_value()) found.push_back(std::move(**ind));
   }
   if (found.empty()) {
     if (!ctx.json) std::cerr << "smishctl: " << a.positional[1] << " has never been reported\n";
     return kNotFound;
   }
-  const auto now_ms = core::to_unix_ms(core::SystemClock::instance().now());
   if (ctx.csv) {
     Listing out;
     out.header = {"KIND", "VALUE", "STATUS", "REASON", "BY", "REPORTS", "REPORTERS", "FIRST SEEN", "LAST SEEN",
                   "CATEGORY", "MAX SCORE"};
     for (auto& ind : found) {
-      if (!ctx.evaluated_by_smishd) blocklist::evaluate(ind, ctx.config.blocklist, now_ms);
       out.add({std::string(core::to_string(ind.kind)), ind.value, std::string(core::to_string(ind.status)),
                ind.status_reason, ind.status_actor, std::to_string(ind.total_reports),
                std::to_string(ind.distinct_reporters), core::format_utc(ind.first_seen_ms),
@@ -521,7 +525,6 @@ int cmd_lookup(Ctx& ctx, const Args& a) {
     return out.print(ctx);
   }
   for (auto& ind : found) {
-    if (!ctx.evaluated_by_smishd) blocklist::evaluate(ind, ctx.config.blocklist, now_ms);
     if (ctx.json) {
       std::cout << indicator_json(ind).dump() << "\n";
       continue;

@@ -55,9 +55,10 @@ std::string strip_colour(std::string_view s);
 /// A horizontal bar of `value / max` of `width` cells (block characters; '#' without UTF-8).
 std::string bar(double value, double max, std::size_t width);
 
-/// Opens the database read-only (RocksDB secondary instance) into ctx.store. Returns kFound on
-/// success, kNotFound when there is no database, kUsage on other errors (already printed).
-int open_store(Ctx& ctx);
+/// Opens the database read-only into ctx.store: a RocksDB secondary instance (scans, while smishd
+/// may write), or for point reads OpenMode::ReadOnly. Returns kFound on success, kNotFound when
+/// there is no database, kUsage on other errors (already printed).
+int open_store(Ctx& ctx, storage::OpenMode mode = storage::OpenMode::Secondary);
 
 /// What a write returned, and how it was made.
 struct Written {

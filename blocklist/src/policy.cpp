@@ -163,6 +163,20 @@ core::IndicatorStatus evaluate(core::Indicator& ind, const PolicyConfig& config,
 
 std::int64_t window_start(const PolicyConfig& config, std::int64_t now_ms) { return now_ms - config.window_h * kHourMs; }
 
+core::Result<std::optional<core::Indicator>> read_evaluated(storage::Store& store, core::IndicatorKind kind,
+                                                            const std::string& value, const PolicyConfig& config,
+                                                            std::int64_t now_ms) {
+  storage::ReporterTally tally{window_start(config, now_ms)};
+  auto ind = store.get_indicator_counted(kind, value, tally);
+  if (ind && *ind) {
+    evaluate_counted(**ind, {tally.recent, tally.fresh}, config, now_ms);
+  } else if (!ind && ind.error().code == core::ErrorCode::Unsupported) {
+    ind = store.get_indicator(kind, value);
+    if (ind && *ind) evaluate(**ind, config, now_ms);
+  }
+  return ind;
+}
+
 core::IndicatorStatus evaluate_with(core::Indicator& ind, const std::map<std::string, std::int64_t>& reporters,
                                     const PolicyConfig& config, std::int64_t now_ms) {
   const std::int64_t since = window_start(config, now_ms);

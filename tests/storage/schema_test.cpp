@@ -198,6 +198,47 @@ TEST_SUITE("storage/schema") {
     CHECK(summaries(**store)["number:+37120000002"].distinct_reporters == 4);
   }
 
+  TEST_CASE("a read-only store reads a stopped database, and follows a running writer as a secondary") {
+    test::TempDir dir;
+    auto cfg = config_for(dir);
+    {
+      auto writer = Store::open(cfg, OpenMode::ReadWrite);
+      REQUIRE(writer.has_value());
+      storage::Commit c;
+      c.reports = {report(1, "p:aa", 1000, "+37120000001", "c-1")};
+      REQUIRE((*writer)->commit(c).has_value());
+      // The writer holds the database: the read-only open becomes a secondary, which sees what the
+      // writer commits after it opened.
+      auto reader = Store::open(cfg, OpenMode::ReadOnly);
+      REQUIRE_MESSAGE(reader.has_value(), (reader ? "" : reader.error().detail));
+      storage::Commit more;
+      more.reports = {report(2, "p:bb", 2000, "+37120000002")};
+      REQUIRE((*writer)->commit(more).has_value());
+      REQUIRE((*reader)->catch_up().has_value());
+      auto second = (*reader)->get_report(2);
+      REQUIRE(second.has_value());
+      CHECK(second->has_value());
+      // And the writer still holds its lock after the check: a second writer is refused.
+      CHECK_FALSE(Store::open(cfg, OpenMode::ReadWrite).has_value());
+    }
+    // Stopped: a read-only instance, which reads everything and writes nothing.
+    auto reader = Store::open(cfg, OpenMode::ReadOnly);
+    REQUIRE(reader.has_value());
+    auto first = (*reader)->get_report(1);
+    REQUIRE(first.has_value());
+    REQUIRE(first->has_value());
+    CHECK((*first)->campaign == "c-1");
+    CHECK(digest_ids(**reader) == std::vector<std::uint64_t>{2, 1});
+    storage::Commit refused;
+    refused.reports = {report(3, "p:cc", 3000, "+37120000003")};
+    CHECK_FALSE((*reader)->commit(refused).has_value());
+    storage::StorageConfig none;
+    none.path = (dir.path() / "none").string();
+    auto missing = Store::open(none, OpenMode::ReadOnly);
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(missing.error().code == core::ErrorCode::NotFound);
+  }
+
   TEST_CASE("campaign summaries count reports when first written and forget them when deleted") {
     test::TempDir dir;
     auto store = Store::open(config_for(dir), OpenMode::ReadWrite);

@@ -3,10 +3,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "smish/core/result.hpp"
 #include "smish/core/types.hpp"
+#include "smish/storage/store.hpp"
 
 namespace smish::blocklist {
 
@@ -90,6 +93,13 @@ std::int64_t window_start(const PolicyConfig& config, std::int64_t now_ms);
 /// (storage::decode_indicator) instead of building its reporter map.
 core::IndicatorStatus evaluate_counted(core::Indicator& indicator, ReporterCounts counts, const PolicyConfig& config,
                                        std::int64_t now_ms);
+
+/// The indicator `kind`:`value` read from `store` and evaluated at `now_ms`, its reporter map
+/// counted while decoding (Store::get_indicator_counted) and so left empty; a store that cannot
+/// count is read whole and evaluated as usual. nullopt when never seen.
+core::Result<std::optional<core::Indicator>> read_evaluated(storage::Store& store, core::IndicatorKind kind,
+                                                            const std::string& value, const PolicyConfig& config,
+                                                            std::int64_t now_ms);
 
 /// True when `indicator` may never be blocked automatically: allowlisted by config, a protected
 /// brand's own number, domain (or a host or URL under it) or sender ID, a short, emergency or

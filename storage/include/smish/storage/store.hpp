@@ -34,6 +34,10 @@ struct StorageConfig {
 enum class OpenMode {
   ReadWrite,  ///< the daemon: the only writer
   Secondary,  ///< smishctl: a RocksDB secondary instance that reads while the daemon writes
+  /// smishctl's point reads: a read-only instance that opens table files as it needs them (a
+  /// secondary must open every one of them first). Opened as Secondary instead while a process
+  /// holds the database for writing (its compactions could delete files not opened yet).
+  ReadOnly,
 };
 
 /// A segment waiting in the inbox (accepted and acknowledged, not yet turned into a report).
