@@ -184,13 +184,17 @@ void Pipeline::process() {
     core::log_error("process_failed", {{"stage", "campaigns"}, {"error", s.error().message()}});
     return;  // campaign ids must stay stable: nothing is processed without them (the inbox keeps it)
   }
-  if (auto s = process_singles(); !s) {
-    ++stats_.process_failures;
-    core::log_error("process_failed", {{"stage", "singles"}, {"error", s.error().message()}});
-  }
+  // Concatenations first: a long forward is the one that is concatenated, and its reporter's
+  // answer to "which number sent it?" is a short single that may be in the inbox already when the
+  // last part arrives. Singles first made that answer a report of its own (thanked, not attached)
+  // whenever both landed in one tick.
   if (auto s = process_groups(); !s) {
     ++stats_.process_failures;
     core::log_error("process_failed", {{"stage", "concatenations"}, {"error", s.error().message()}});
+  }
+  if (auto s = process_singles(); !s) {
+    ++stats_.process_failures;
+    core::log_error("process_failed", {{"stage", "singles"}, {"error", s.error().message()}});
   }
   if (!backlog_) dispatch_due();
 }
