@@ -392,6 +392,7 @@ core::Json AdminServer::Impl::handle(const std::string& line, std::int64_t peer_
         const auto& ids = (*ind)->recent_reports;
         for (std::size_t i = 0; i < ids.size() && i < recent; ++i) {
           const auto id = ids[ids.size() - 1 - i];
+          if (reports.contains(std::to_string(id))) continue;  // a host's reports are its domain's too
           auto r = store.get_report(id);
           if (!r) return fail(r.error().message());
           if (!*r) continue;

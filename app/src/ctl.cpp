@@ -642,19 +642,20 @@ int cmd_stats(Ctx& ctx, const Args& a) {
 struct Tally {
   std::uint64_t reports = 0;
   std::unordered_set<std::uint64_t> reporters, previous_reporters;
-  std::vector<std::pair<std::string, std::uint64_t>> categories;  // few: a flat list
+  storage::CategoryVotes categories;
   std::int64_t last_seen_ms = 0;
   core::IndicatorKind kind = core::IndicatorKind::Number;
-
-  void vote(const std::string& category) {
-    for (auto& [c, n] : categories)
-      if (c == category) {
-        ++n;
-        return;
-      }
-    categories.emplace_back(category, 1);
-  }
 };
+
+// A row of `top` counted over reports or campaign summaries: the table cells and the JSON object.
+std::pair<std::vector<std::string>, core::Json> count_row(const Ctx& ctx, const std::string& kind, const std::string& value,
+                                                          std::uint64_t reporters, std::uint64_t reports,
+                                                          const std::string& status, const std::string& category,
+                                                          std::int64_t last_seen_ms) {
+  return {{value, std::to_string(reporters), std::to_string(reports), paint(ctx, status, status_colour(status)), category},
+          core::Json{{"kind", kind}, {"value", value}, {"distinct_reporters", reporters}, {"total_reports", reports},
+                     {"status", status}, {"category", category}, {"last_seen_ms", last_seen_ms}}};
+}
 
 // Calls fn(kind, value) for each distinct value of `what` a report carries.
 template <typename Fn>
@@ -707,11 +708,9 @@ core::Status top_indicators(Ctx& ctx, core::IndicatorKind kind, bool senders, st
     const auto n = std::min(limit, ranked.size());
     std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(), better);
     for (std::size_t i = 0; i < n; ++i) {
-      auto ind = ctx.store->get_indicator(ranked[i].kind, ranked[i].value);
+      auto ind = blocklist::read_evaluated(*ctx.store, ranked[i].kind, ranked[i].value, ctx.config.blocklist, now_ms);
       if (!ind) return ind.error();
-      if (!ind->has_value()) continue;  // written after the summaries were read
-      out.push_back(std::move(**ind));
-      blocklist::evaluate(out.back(), ctx.config.blocklist, now_ms);
+      if (ind->has_value()) out.push_back(std::move(**ind));  // else written after the summaries were read
     }
     return {};
   }
@@ -792,11 +791,9 @@ int cmd_top(Ctx& ctx, const Args& a) {
       ranked.resize(shown);
       out.header = {"VALUE", "REPORTERS", "REPORTS", "STATUS", "CATEGORY"};
       for (const auto& [campaign, sum] : ranked) {
-        const auto category = sum.top_category();
-        out.add({campaign, std::to_string(sum.distinct_reporters), std::to_string(sum.reports), paint(ctx, "-", status_colour("-")), category},
-                core::Json{{"kind", "campaign"}, {"value", campaign}, {"distinct_reporters", sum.distinct_reporters},
-                           {"total_reports", sum.reports}, {"status", "-"}, {"category", category},
-                           {"last_seen_ms", sum.last_seen_ms}});
+        auto [row, j] = count_row(ctx, "campaign", campaign, sum.distinct_reporters, sum.reports, "-", sum.top_category(),
+                                  sum.last_seen_ms);
+        out.add(std::move(row), std::move(j));
       }
       return out.print(ctx);
     }
@@ -830,7 +827,7 @@ int cmd_top(Ctx& ctx, const Args& a) {
       }
       ++t.reports;
       t.reporters.insert(reporter);
-      t.vote(r.category);
+      storage::vote(t.categories, r.category, 1);
       t.last_seen_ms = std::max(t.last_seen_ms, r.received_ms);
     });
     return true;
@@ -859,24 +856,13 @@ int cmd_top(Ctx& ctx, const Args& a) {
   for (const auto& [value_ptr, tally] : rows) {
     const std::string& value = *value_ptr;
     const Tally& t = *tally;
-    std::string category = "unknown";
-    std::uint64_t votes = 0;
-    for (const auto& [c, n] : t.categories)
-      if (n > votes || (n == votes && c < category)) std::tie(category, votes) = std::tie(c, n);
     std::string status = "-";
     if (what != "campaigns") {
-      auto ind = ctx.store->get_indicator(t.kind, value);
-      if (ind && ind->has_value()) {
-        auto i = **ind;
-        blocklist::evaluate(i, ctx.config.blocklist, now_ms);
-        status = std::string(core::to_string(i.status));
-      }
+      auto ind = blocklist::read_evaluated(*ctx.store, t.kind, value, ctx.config.blocklist, now_ms);
+      if (ind && ind->has_value()) status = std::string(core::to_string((*ind)->status));
     }
-    core::Json j{{"kind", what == "campaigns" ? std::string("campaign") : std::string(core::to_string(t.kind))},
-                 {"value", value}, {"distinct_reporters", t.reporters.size()}, {"total_reports", t.reports},
-                 {"status", status}, {"category", category}, {"last_seen_ms", t.last_seen_ms}};
-    std::vector<std::string> row{value, std::to_string(t.reporters.size()), std::to_string(t.reports),
-                                 paint(ctx, status, status_colour(status)), category};
+    auto [row, j] = count_row(ctx, what == "campaigns" ? std::string("campaign") : std::string(core::to_string(t.kind)), value,
+                              t.reporters.size(), t.reports, status, storage::top_voted(t.categories), t.last_seen_ms);
     if (window.bounded_below()) {
       j["previous_reporters"] = t.previous_reporters.size();
       const auto r = rise(t);

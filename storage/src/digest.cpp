@@ -158,22 +158,22 @@ core::Status decode_summary(std::string_view bytes, IndicatorSummary& s) {
   return {};
 }
 
-void CampaignSummary::vote(const std::string& category, std::int64_t delta) {
-  for (auto it = categories.begin(); it != categories.end(); ++it)
+void vote(CategoryVotes& votes, const std::string& category, std::int64_t delta) {
+  for (auto it = votes.begin(); it != votes.end(); ++it)
     if (it->first == category) {
       const auto n = static_cast<std::int64_t>(it->second) + delta;
-      if (n <= 0) categories.erase(it);
+      if (n <= 0) votes.erase(it);
       else it->second = static_cast<std::uint64_t>(n);
       return;
     }
-  if (delta > 0) categories.emplace_back(category, static_cast<std::uint64_t>(delta));
+  if (delta > 0) votes.emplace_back(category, static_cast<std::uint64_t>(delta));
 }
 
-std::string CampaignSummary::top_category() const {
+std::string top_voted(const CategoryVotes& votes) {
   std::string best = "unknown";
-  std::uint64_t votes = 0;
-  for (const auto& [c, n] : categories)
-    if (n > votes || (n == votes && c < best)) std::tie(best, votes) = std::tie(c, n);
+  std::uint64_t most = 0;
+  for (const auto& [c, n] : votes)
+    if (n > most || (n == most && c < best)) std::tie(best, most) = std::tie(c, n);
   return best;
 }
 

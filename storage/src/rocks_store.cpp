@@ -436,26 +436,12 @@ class RocksStore final : public Store {
   }
 
   core::Result<std::optional<core::Indicator>> get_indicator(core::IndicatorKind kind, const std::string& value) override {
-    std::string bytes;
-    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfIndicators], indicator_key(kind, value), &bytes);
-    if (s.IsNotFound()) return std::optional<core::Indicator>{};
-    if (!s.ok()) return io_error(s, "indicator read");
-    // The export's decoder (storage/indicator_codec.hpp): the DOM path took most of the time of
-    // an update of an indicator with thousands of reporters.
-    core::Indicator ind;
-    if (auto d = decode_indicator(bytes, ind); !d) return d.error();
-    return std::optional<core::Indicator>(std::move(ind));
+    return read_indicator(kind, value, nullptr);
   }
 
   core::Result<std::optional<core::Indicator>> get_indicator_counted(core::IndicatorKind kind, const std::string& value,
                                                                      ReporterTally& tally) override {
-    std::string bytes;
-    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfIndicators], indicator_key(kind, value), &bytes);
-    if (s.IsNotFound()) return std::optional<core::Indicator>{};
-    if (!s.ok()) return io_error(s, "indicator read");
-    core::Indicator ind;
-    if (auto d = decode_indicator(bytes, ind, tally); !d) return d.error();
-    return std::optional<core::Indicator>(std::move(ind));
+    return read_indicator(kind, value, &tally);
   }
 
   core::Status commit(const Commit& c) override {
@@ -881,6 +867,29 @@ class RocksStore final : public Store {
   /// The lowest inbox key stored since the last scan began: that scan may not have seen it.
   std::optional<std::string> stored_since_scan_;
 
+  /// One indicator through the export's decoder (storage/indicator_codec.hpp: the DOM path took
+  /// most of the time of an update of an indicator with thousands of reporters); with `tally`,
+  /// its reporters counted instead of kept.
+  core::Result<std::optional<core::Indicator>> read_indicator(core::IndicatorKind kind, const std::string& value,
+                                                              ReporterTally* tally) {
+    std::string bytes;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_[kCfIndicators], indicator_key(kind, value), &bytes);
+    if (s.IsNotFound()) return std::optional<core::Indicator>{};
+    if (!s.ok()) return io_error(s, "indicator read");
+    core::Indicator ind;
+    if (auto d = tally ? decode_indicator(bytes, ind, *tally) : decode_indicator(bytes, ind); !d) return d.error();
+    return std::optional<core::Indicator>(std::move(ind));
+  }
+
+  /// Writes a migration step's batch (not synced: the version written after the step is) and
+  /// empties it.
+  core::Status flush_batch(rocksdb::WriteBatch& batch) {
+    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    batch.Clear();
+    if (!s.ok()) return io_error(s, "migration write");
+    return {};
+  }
+
   /// Campaign summaries and members into `batch` for the reports `c` writes for the first time
   /// (ids above every id committed before: a rewrite by retention or an analyst's label is not a
   /// new report) and the reports it deletes; `newest` gets the highest new id.
@@ -1006,12 +1015,7 @@ class RocksStore final : public Store {
     std::map<std::string, ReporterRecord> reporters;
     rocksdb::WriteBatch batch;
     std::uint64_t n = 0;
-    auto flush = [&]() -> core::Status {
-      auto s = db_->Write(rocksdb::WriteOptions(), &batch);
-      batch.Clear();
-      if (!s.ok()) return io_error(s, "migration write");
-      return {};
-    };
+    auto flush = [&] { return flush_batch(batch); };
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kCfReports]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto j = core::decode_binary(it->value().ToStringView());
@@ -1038,12 +1042,7 @@ class RocksStore final : public Store {
     rocksdb::WriteBatch batch;
     std::uint64_t n = 0;
     core::Status written;
-    auto flush = [&]() -> core::Status {
-      auto s = db_->Write(rocksdb::WriteOptions(), &batch);
-      batch.Clear();
-      if (!s.ok()) return io_error(s, "migration write");
-      return {};
-    };
+    auto flush = [&] { return flush_batch(batch); };
     std::string key;
     std::map<std::string, CampaignSummary> campaigns;
     auto scanned = scan_reports([&](const core::Report& r) {

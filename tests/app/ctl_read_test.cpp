@@ -14,6 +14,7 @@
 #include "smish/core/json.hpp"
 #include "smish/storage/store.hpp"
 #include "ctl_runner.hpp"
+#include "raw_rocksdb.hpp"
 #include "support.hpp"
 
 using namespace smish;
@@ -93,22 +94,11 @@ struct Fixture {
 /// Turns the (closed) database at `path` back into what schema 2 was: no report digests, no
 /// indicator or campaign summaries, version 2. With RocksDB directly, as an older smishd left it.
 void downgrade_to_schema_2(const std::string& path) {
-  std::vector<std::string> families;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &families).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : families) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  for (std::size_t i = 0; i < families.size(); ++i) {
-    if (families[i] == "report_digests" || families[i] == "indicator_summaries" || families[i] == "campaign_summaries" ||
-        families[i] == "campaign_reporters")
-      REQUIRE(db->DropColumnFamily(handles[i]).ok());
-    if (families[i] == "default") REQUIRE(db->Put({}, handles[i], "schema_version", "2").ok());
-  }
-  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
-  REQUIRE(db->Close().ok());
+  test::with_raw_db(path, [](rocksdb::DB& db, const test::RawFamilies& cf) {
+    for (const char* name : {"report_digests", "indicator_summaries", "campaign_summaries", "campaign_reporters"})
+      REQUIRE(db.DropColumnFamily(cf.at(name)).ok());
+    REQUIRE(db.Put({}, cf.at("default"), "schema_version", "2").ok());
+  });
 }
 
 core::Indicator number(std::string value, std::size_t reporters, std::uint64_t reports, bool named = false) {

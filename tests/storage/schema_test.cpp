@@ -7,6 +7,7 @@
 
 #include "smish/core/json.hpp"
 #include "smish/storage/store.hpp"
+#include "raw_rocksdb.hpp"
 #include "support.hpp"
 
 using namespace smish;
@@ -77,19 +78,13 @@ void write_schema_1(const std::string& path, const std::vector<core::Report>& re
 /// build of smishd would; with `write`, the version is first overwritten with it.
 std::pair<std::string, std::vector<std::string>> raw_schema_version(const std::string& path,
                                                                    std::optional<std::string> write = {}) {
-  std::vector<std::string> families;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), path, &families).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  if (write) REQUIRE(db->Put({}, handles[0], "schema_version", *write).ok());
   std::string version;
-  REQUIRE(db->Get({}, handles[0], "schema_version", &version).ok());
-  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
-  REQUIRE(db->Close().ok());
+  std::vector<std::string> families;
+  test::with_raw_db(path, [&](rocksdb::DB& db, const test::RawFamilies& cf) {
+    if (write) REQUIRE(db.Put({}, cf.at("default"), "schema_version", *write).ok());
+    REQUIRE(db.Get({}, cf.at("default"), "schema_version", &version).ok());
+    for (const auto& [name, handle] : cf) families.push_back(name);
+  });
   return {version, families};
 }
 

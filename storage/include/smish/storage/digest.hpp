@@ -56,6 +56,13 @@ std::string encode_summary(const IndicatorSummary& summary);
 /// Errors: Corruption as decode_digest. Pure; any thread.
 [[nodiscard]] core::Status decode_summary(std::string_view bytes, IndicatorSummary& out);
 
+/// Category votes in first-seen order: a flat list, as a campaign or a `top` row has few.
+using CategoryVotes = std::vector<std::pair<std::string, std::uint64_t>>;
+/// Adds `delta` votes (negative: takes them back; a category left with none is removed).
+void vote(CategoryVotes& votes, const std::string& category, std::int64_t delta);
+/// The most voted category (ties: the first in name order), "unknown" when none.
+std::string top_voted(const CategoryVotes& votes);
+
 /// What `top campaigns` shows of a campaign over all time (column family `campaign_summaries`,
 /// keyed by campaign id): kept by the store as reports of the campaign are first written and
 /// deleted, the distinct reporters exact through the family `campaign_reporters` (campaign id,
@@ -64,11 +71,10 @@ struct CampaignSummary {
   std::uint64_t reports = 0;
   std::uint64_t distinct_reporters = 0;
   std::int64_t last_seen_ms = 0;
-  std::vector<std::pair<std::string, std::uint64_t>> categories;  ///< votes, in first-seen order
+  CategoryVotes categories;
 
-  void vote(const std::string& category, std::int64_t delta);
-  /// The most voted category (ties: the first in name order), "unknown" when none.
-  std::string top_category() const;
+  void vote(const std::string& category, std::int64_t delta) { storage::vote(categories, category, delta); }
+  std::string top_category() const { return top_voted(categories); }
 };
 
 std::string encode_summary(const CampaignSummary& summary);
