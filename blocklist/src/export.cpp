@@ -300,16 +300,19 @@ class BatchRenderer {
 
   void render(const RawBatch& batch, Chunk& out) const {
     core::Indicator ind;  // reused: decode_indicator replaces every field, strings keep their capacity
+    // The reporter maps are counted while decoding, never built: no file shows a pseudonym, and
+    // the listing decision needs only how many reporters are recent and how many of them new.
+    storage::ReporterTally tally{window_start(policy_, now_ms_)};
     std::size_t begin = 0;
     for (const auto end : batch.ends) {
       const std::string_view value(batch.bytes.data() + begin, end - begin);
       begin = end;
-      if (auto s = storage::decode_indicator(value, ind); !s) {
+      if (auto s = storage::decode_indicator(value, ind, tally); !s) {
         out.error = s.error();
         return;
       }
       ++out.scanned;
-      one(ind, out);
+      one(ind, {tally.recent, tally.fresh}, out);
     }
   }
 
@@ -324,10 +327,10 @@ class BatchRenderer {
     if (it != prev_entries_.end() && it->key == key) out.reasons.emplace_back(std::move(key), r);
   }
 
-  void one(core::Indicator& ind, Chunk& out) const {
+  void one(core::Indicator& ind, ReporterCounts counts, Chunk& out) const {
     auto norm = normalize_export_value(ind.kind, ind.value);
     if (!norm) {
-      const auto invalid_status = evaluate(ind, policy_, now_ms_);
+      const auto invalid_status = evaluate_counted(ind, counts, policy_, now_ms_);
       ++out.by_status[static_cast<std::size_t>(invalid_status)];
       if (core::is_blocked(invalid_status)) {
         ++out.invalid;
@@ -337,7 +340,7 @@ class BatchRenderer {
     }
     ind.value = std::move(norm->value);
     const bool ip = norm->ip;
-    const auto status = evaluate(ind, policy_, now_ms_);
+    const auto status = evaluate_counted(ind, counts, policy_, now_ms_);
     ++out.by_status[static_cast<std::size_t>(status)];
     bool blocked = false;
     if (core::is_blocked(status)) {

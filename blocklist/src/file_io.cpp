@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -62,8 +63,11 @@ std::string Sha256::finish() {
   return core::to_hex(std::string_view(reinterpret_cast<const char*>(md.data()), len));
 }
 
+void FileWriter::FreeAligned::operator()(char* p) const { std::free(p); }
+
 FileWriter::~FileWriter() {
   if (fd_ >= 0) ::close(fd_);
+  if (direct_fd_ >= 0) ::close(direct_fd_);
 }
 
 core::Status FileWriter::open(const std::filesystem::path& path, bool enabled) {
@@ -93,27 +97,84 @@ void FileWriter::append(std::string_view s) {
   emit(s);
 }
 
+bool FileWriter::write_at(int fd, const char* data, std::size_t size) {
+  std::size_t done = 0;
+  while (done < size && error_.empty()) {
+    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(file_off_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) error_ = "write " + path_.string() + ": " + (n < 0 ? errno_text() : std::string("no progress"));
+    else done += static_cast<std::size_t>(n);
+  }
+  file_off_ += done;
+  return error_.empty();
+}
+
 void FileWriter::emit(std::string_view data) {
   if (!enabled_ || !error_.empty() || data.empty()) return;
   hash_->update(data);
   bytes_ += data.size();
-  std::size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      error_ = "write " + path_.string() + ": " + errno_text();
-      break;
-    }
-    off += static_cast<std::size_t>(n);
+  if (!direct_) {
+    write_at(fd_, data.data(), data.size());
+    if (streaming_ && error_.empty()) write_back(bytes_);
+    return;
   }
-  if (streaming_ && error_.empty()) write_back(bytes_);
+  while (!data.empty() && error_.empty()) {
+    const std::size_t n = std::min(data.size(), kDirectChunk - staged_);
+    std::memcpy(stage_.get() + staged_, data.data(), n);
+    staged_ += n;
+    data.remove_prefix(n);
+    if (staged_ == kDirectChunk) write_staged(false);
+  }
+}
+
+void FileWriter::write_staged(bool last) {
+  char* const stage = stage_.get();
+  auto drop = [&](std::size_t n) {  // the first n staged bytes are written: move the rest to the front
+    std::memmove(stage, stage + n, staged_ - n);
+    staged_ -= n;
+  };
+  // The page cache holds the file up to an unaligned offset when direct writes begin: the bytes
+  // up to the next boundary go through it (once), then every direct write starts aligned.
+  if (const std::size_t mis = file_off_ % kDirectAlign; mis != 0 && staged_ > 0) {
+    const std::size_t head = std::min(kDirectAlign - mis, staged_);
+    if (!write_at(fd_, stage, head)) return;
+    drop(head);
+  }
+  if (file_off_ % kDirectAlign == 0) {
+    if (const std::size_t aligned = staged_ - staged_ % kDirectAlign; aligned > 0) {
+      const std::uint64_t at = file_off_;
+      if (!write_at(direct_fd_, stage, aligned)) {
+        // A file system that takes O_DIRECT at open but not these writes (a larger block size):
+        // the same bytes through the page cache, and no more direct writes.
+        error_.clear();
+        file_off_ = at;
+        direct_ = false;
+        if (write_at(fd_, stage, staged_)) staged_ = 0;
+        return;
+      }
+      drop(aligned);
+    }
+  }
+  if (last && staged_ > 0 && write_at(fd_, stage, staged_)) staged_ = 0;  // the unaligned tail
 }
 
 void FileWriter::start_writeback() {
   if (streaming_ || !enabled_) return;
   streaming_ = true;
-  if (error_.empty()) write_back(bytes_);
+  if (!error_.empty()) return;
+  write_back(bytes_);
+  // Direct writes where the file system has them (not tmpfs, for one): the export's gigabyte
+  // then costs no copy into the page cache, which on this project's virtual machines took
+  // 0.3-1.8 s of kernel CPU per GB against 0.1 s for the same bytes written O_DIRECT.
+  direct_fd_ = ::open(path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  if (direct_fd_ < 0) return;
+  stage_.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kDirectChunk)));
+  if (!stage_) {
+    ::close(direct_fd_);
+    direct_fd_ = -1;
+    return;
+  }
+  direct_ = true;
 }
 
 void FileWriter::write_back(std::uint64_t end) {
@@ -135,6 +196,7 @@ void FileWriter::write_back(std::uint64_t end) {
 void FileWriter::seal() {
   if (sealed_) return;
   flush();
+  if (stage_ && staged_ > 0 && error_.empty()) write_staged(true);
   sha256_ = hash_->finish();
   sealed_ = true;
 }
@@ -145,6 +207,8 @@ core::Status FileWriter::finish() {
   if (error_.empty() && ::fsync(fd_) != 0) error_ = "fsync " + path_.string() + ": " + errno_text();
   if (::close(fd_) != 0 && error_.empty()) error_ = "close " + path_.string() + ": " + errno_text();
   fd_ = -1;
+  if (direct_fd_ >= 0) ::close(direct_fd_);
+  direct_fd_ = -1;
   if (!error_.empty()) return make_error(ErrorCode::IoError, error_);
   return {};
 }
@@ -153,6 +217,8 @@ void FileWriter::abandon() {
   seal();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  if (direct_fd_ >= 0) ::close(direct_fd_);
+  direct_fd_ = -1;
 }
 
 bool link_over(const std::filesystem::path& existing, std::uint64_t bytes, const std::filesystem::path& path) {

@@ -50,11 +50,15 @@ class FileWriter {
   void flush_if_full() {
     if (buf_.size() >= kFlushAt) flush();
   }
-  /// From now on, starts the disk writes of what is written as it goes (sync_file_range(2)),
-  /// beginning with what is already written, and keeps at most kWritebackLag bytes in flight, so
-  /// that writeback overlaps rendering and finish()'s fsync only waits for the tail. Without it
-  /// the data stays in the page cache until finish() (cheap when the file is then discarded).
+  /// From now on, writes go to the disk as they are made, so that finish()'s fsync only waits for
+  /// the tail; what is already written starts its writeback (sync_file_range(2)). Where the file
+  /// system takes O_DIRECT, the rest bypasses the page cache (aligned writes of kDirectChunk from
+  /// a buffer of the writer's, the unaligned head and tail through the page cache); elsewhere
+  /// writeback follows the writes, at most kWritebackLag bytes behind. Without this call the data
+  /// stays in the page cache until finish() (cheap when the file is then discarded).
   void start_writeback();
+  /// True once writes bypass the page cache (start_writeback() on a file system with O_DIRECT).
+  bool direct() const { return direct_; }
   /// Flushes what is buffered; then sha256() and bytes() are final and nothing more may be
   /// appended. The file is neither fsynced nor closed.
   void seal();
@@ -72,9 +76,18 @@ class FileWriter {
   // Bytes whose writeback may still be running before the writer waits for the oldest: enough to
   // keep the disk queue full, few enough that the page cache never throttles the process.
   static constexpr std::uint64_t kWritebackLag = 16u << 20;
+  // Direct writes: a multiple of the largest logical block size in use (4 KiB), in buffer address,
+  // length and file offset; a few MiB each, so the writes are few and the disk queue busy.
+  static constexpr std::size_t kDirectAlign = 4096;
+  static constexpr std::size_t kDirectChunk = 4u << 20;
+  struct FreeAligned {
+    void operator()(char* p) const;
+  };
   void flush();
   void emit(std::string_view data);  // hash and write
   void write_back(std::uint64_t end);
+  bool write_at(int fd, const char* data, std::size_t size);  // at file_off_; latches the error
+  void write_staged(bool last);                               // the aligned part of stage_ (all when last)
 
   std::filesystem::path path_;
   bool streaming_ = false;
@@ -82,6 +95,11 @@ class FileWriter {
   std::uint64_t waited_ = 0;   // writeback waited for on [0, waited_)
   bool sealed_ = false;
   int fd_ = -1;
+  int direct_fd_ = -1;         // the same file opened with O_DIRECT
+  bool direct_ = false;
+  std::unique_ptr<char, FreeAligned> stage_;  // kDirectChunk, kDirectAlign-aligned
+  std::size_t staged_ = 0;     // bytes in stage_, to go at file_off_
+  std::uint64_t file_off_ = 0; // bytes in the file
   bool enabled_ = false;
   std::string buf_;
   std::unique_ptr<Sha256> hash_;

@@ -88,11 +88,11 @@ class NodePool {
     m.clear();
   }
   /// m.insert_or_assign(key, value), in a kept node when there is one.
-  void put(Map& m, const std::string& key, typename Map::mapped_type value) {
+  void put(Map& m, std::string_view key, typename Map::mapped_type value) {
     // Stored maps come sorted by key: the end is the right hint (a hot indicator's 10 000
     // reporters went in at 14 string comparisons each without it).
     if (nodes_.empty()) {
-      m.insert_or_assign(m.end(), key, value);
+      m.insert_or_assign(m.end(), std::string(key), value);
       return;
     }
     auto node = std::move(nodes_.back());
@@ -156,12 +156,14 @@ class IndicatorSax {
         have_kind_ = true;
         return true;
       }
-      case Field::Value: out_.value = std::move(v); have_value_ = true; return true;
+      // Copies, not moves: `v` is the reader's scratch and `out_` is reused by batch decoders,
+      // so both keep their capacity and a long value costs no allocation.
+      case Field::Value: out_.value.assign(v); have_value_ = true; return true;
       case Field::Status:
         out_.status = core::parse_indicator_status(v).value_or(core::IndicatorStatus::Observed);
         return true;
-      case Field::StatusReason: out_.status_reason = std::move(v); return true;
-      case Field::StatusActor: out_.status_actor = std::move(v); return true;
+      case Field::StatusReason: out_.status_reason.assign(v); return true;
+      case Field::StatusActor: out_.status_actor.assign(v); return true;
       case Field::Unknown: return true;
       default: return fail("is a string");
     }
@@ -193,13 +195,14 @@ class IndicatorSax {
   }
   bool end_object() { return leave(); }
 
-  bool key(Json::string_t& k) {
+  /// A member name, valid until the next event (MsgpackReader hands a view of its input).
+  bool key(std::string_view k) {
     if (skipping()) return true;
     if (depth_ == 1) {
       field_ = lookup(k);
       return true;
     }
-    map_key_.assign(k);  // categories, campaigns, daily or reporters: the next number is its value
+    map_key_ = k;  // categories, campaigns, daily or reporters: the next number is its value
     return true;
   }
 
@@ -241,7 +244,7 @@ class IndicatorSax {
   bool tally(std::int64_t last_ms) {
     if (last_ms < tally_->since_ms) return true;
     ++tally_->recent;
-    if (!newcomers_seen_) pending_.push_back(map_key_);
+    if (!newcomers_seen_) pending_.emplace_back(map_key_);
     else if (std::binary_search(out_.newcomers.begin(), out_.newcomers.end(), map_key_)) ++tally_->fresh;
     return true;
   }
@@ -347,7 +350,7 @@ class IndicatorSax {
   int skip_from_ = 0;  // depth of the unknown member being skipped, 0: none
   Field field_ = Field::Unknown;
   std::size_t next_ = 0;
-  std::string map_key_;
+  std::string_view map_key_;  // the current member name of a nested map, a view of the input
   bool have_kind_ = false, have_value_ = false;
   std::optional<core::Error> error_;
 };
@@ -363,7 +366,8 @@ class IndicatorSax {
 template <typename Sax>
 class MsgpackReader {
  public:
-  MsgpackReader(std::string_view in, Sax& sax) : p_(in.data()), end_(in.data() + in.size()), sax_(sax) {}
+  MsgpackReader(std::string_view in, Sax& sax, std::string& scratch)
+      : p_(in.data()), end_(in.data() + in.size()), sax_(sax), string_(scratch) {}
 
   /// One value, then the end of the input (strict). False on malformed input or when `sax` stops.
   bool parse() { return value(0) && p_ == end_; }
@@ -433,8 +437,7 @@ class MsgpackReader {
     }
     std::string_view v;
     if (!bytes(n, v)) return false;
-    string_.assign(v.data(), v.size());
-    return sax_.key(string_);
+    return sax_.key(v);  // a view of the input: names are compared or copied where they are kept
   }
 
   bool map(std::size_t n, int depth) {
@@ -520,7 +523,7 @@ class MsgpackReader {
   const char* p_;
   const char* end_;
   Sax& sax_;
-  std::string string_;  // the current string or key, handed to the SAX by reference
+  std::string& string_;  // the current string or key, handed to the SAX by reference (caller's scratch)
 };
 
 }  // namespace
@@ -549,9 +552,12 @@ core::Status decode_into(std::string_view bytes, core::Indicator& out, ReporterT
   category_nodes.reclaim(out.daily);
   out.newcomers.clear();
   out.sketch.clear();
+  // A scratch string kept per thread: strings longer than the small-string buffer then cost no
+  // allocation per indicator (an export decodes a million on each worker).
+  thread_local std::string scratch;
   IndicatorSax sax(out, tally);
   try {
-    return sax.finish(MsgpackReader<IndicatorSax>(bytes, sax).parse());
+    return sax.finish(MsgpackReader<IndicatorSax>(bytes, sax, scratch).parse());
   } catch (const std::exception& ex) {  // allocation failure on a hostile length: not an exception on the data path
     return make_error(ErrorCode::Corruption, std::string("indicator: ") + ex.what());
   }
