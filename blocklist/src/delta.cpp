@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
+
+#include <fmt/compile.h>
+#include <fmt/format.h>
 
 #include "smish/blocklist/formats.hpp"
 #include "smish/core/json.hpp"
@@ -45,17 +49,14 @@ std::pair<std::string_view, std::string_view> split_key(std::string_view key) {
   return {key.substr(0, colon), key.substr(colon + 1)};
 }
 
+void append_entry_line(std::string& out, std::string_view key, std::int64_t first_seen_ms, std::int64_t expires_ms) {
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}\t{}\t{}\n"), key, first_seen_ms, expires_ms);
+}
+
 std::string render_entries(const std::vector<PublishedEntry>& entries) {
   std::string out;
   out.reserve(entries.size() * 48);
-  for (const auto& e : entries) {
-    out += e.key;
-    out += '\t';
-    out += std::to_string(e.first_seen_ms);
-    out += '\t';
-    out += std::to_string(e.expires_ms);
-    out += '\n';
-  }
+  for (const auto& e : entries) append_entry_line(out, e.key, e.first_seen_ms, e.expires_ms);
   return out;
 }
 

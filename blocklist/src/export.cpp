@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <condition_variable>
 #include <deque>
@@ -270,6 +271,7 @@ struct RawBatch {
 struct Chunk {
   std::string text[kFiles];                                  ///< rendered rows (not kRpz)
   std::vector<PublishedEntry> entries;                       ///< blocked keys, in scan order
+  std::string entries_text;                                  ///< their entries.tsv lines
   std::vector<std::pair<std::string, bool>> rpz_owners;      ///< (owner, passthru)
   std::vector<std::pair<std::string, RemovalReason>> reasons;  ///< why previously published keys are not now
   std::size_t counts[5] = {};                                // blocked, by IndicatorKind
@@ -281,6 +283,7 @@ struct Chunk {
   void clear() {
     for (auto& t : text) t.clear();
     entries.clear();
+    entries_text.clear();
     rpz_owners.clear();
     reasons.clear();
     std::fill(std::begin(counts), std::end(counts), 0);
@@ -362,6 +365,7 @@ class BatchRenderer {
       std::string key(core::to_string(ind.kind));
       key += ':';
       key += ind.value;
+      if (write_) append_entry_line(out.entries_text, key, ind.first_seen_ms, ind.expires_ms);
       out.entries.push_back({std::move(key), ind.first_seen_ms, ind.expires_ms});
       ++out.counts[static_cast<std::size_t>(ind.kind)];
     } else {
@@ -629,10 +633,17 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
   result.previous_serial = prev->serial;
   // ---- the files: headers now, rows as the workers render them ----
   io::FileWriter w[kFiles];
+  // entries.tsv (what the next export diffs against) is written as the chunks come while the
+  // blocked keys arrive in strictly increasing order, as a scan in key order gives them; a
+  // database whose values normalise out of order or onto one another (hostile or legacy) has
+  // it rendered again, sorted, after the scan.
+  io::FileWriter entries_w;
+  bool entries_in_order = true;
   if (write) {
     for (std::size_t i = 0; i < kFiles; ++i)
       if (i != kRpz)
         if (auto s = w[i].open(tmp / kExportFiles[i]); !s) return failed(s.error());
+    if (auto s = entries_w.open(tmp / "entries.tsv"); !s) return failed(s.error());
     w[kNumbers].append("e164,category,status,first_seen,last_seen,distinct_reporters,score,expires\n");
     w[kSenderIds].append("sender_id,category,status,first_seen,last_seen,distinct_reporters,score,expires\n");
     // STIX 2.1 §8 bundle; the identity (§4.9) is the producer every indicator refers to.
@@ -653,6 +664,7 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     streaming = true;
     for (std::size_t i = 0; i < kFiles; ++i)
       if (i != kRpz) w[i].start_writeback();
+    entries_w.start_writeback();
   };
   if (prev->serial == 0) start_writeback();
 
@@ -678,6 +690,17 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     for (std::size_t k = 0; k < kIndicatorStatuses; ++k) result.by_status[k] += c.by_status[k];
     for (std::size_t k = 0; k < 5; ++k) counts[k] += c.counts[k];
     for (auto& [key, r] : c.reasons) reasons.insert_or_assign(std::move(key), r);
+    if (entries_in_order) {
+      const std::string* last = entries.empty() ? nullptr : &entries.back().key;
+      for (const auto& e : c.entries) {
+        if (last && !(*last < e.key)) {
+          entries_in_order = false;
+          break;
+        }
+        last = &e.key;
+      }
+      if (entries_in_order && write) entries_w.append(c.entries_text);
+    }
     for (auto& e : c.entries) {
       if (!streaming) {
         const bool same = matched < prev_entries.size() && prev_entries[matched].key == e.key &&
@@ -729,7 +752,7 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
 
   // ---- RPZ: blocks and passthrus, one action per owner name, passthru winning; on a helper
   // thread while this one computes the delta (both sort hundreds of thousands of strings) ----
-  std::string rpz_body;
+  std::string rpz_body, rpz_sha256;
   auto rpz_job = [&] {
     for (const auto& a : protected_domains(policy_)) {
       if (auto n = normalize_export_value(IndicatorKind::Domain, a); n && !n->ip) {
@@ -748,6 +771,7 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
       rpz_body += owner;
       rpz_body += passthru ? " CNAME rpz-passthru.\n" : " CNAME .\n";  // RPZ: passthru, or NXDOMAIN
     }
+    rpz_sha256 = io::sha256_hex(rpz_body);
   };
   struct Helper {  // joined on every way out of run(), before what it writes to goes
     std::thread thread;
@@ -816,14 +840,22 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
   // ---- RPZ: the owners, sorted meanwhile on the helper thread ----
   rpz_helper.join();
   if (!rpz_helper.error.empty()) return failed(make_error(ErrorCode::Internal, "export RPZ: " + rpz_helper.error));
-  const std::string entries_text = render_entries(entries);
+  std::string entries_text;  // only when entries.tsv could not be written in scan order
+  if (entries_in_order) {
+    entries_w.seal();
+  } else {
+    entries_w.abandon();
+    ::unlink((tmp / "entries.tsv").c_str());
+    entries_text = render_entries(entries);
+  }
+  const std::string entries_sha256 = entries_in_order ? entries_w.sha256() : io::sha256_hex(entries_text);
   // The consumers' view of the content: what the blocked and allowlisted sets and the numbers'
   // details are. Timestamps of the run itself are left out so an idle system makes no new serial.
   for (std::size_t i = 0; i < kJsonl; ++i) w[i].seal();
   std::string content;
   for (std::size_t i = 0; i < kJsonl; ++i) content += w[i].sha256();
-  content += io::sha256_hex(entries_text);
-  content += io::sha256_hex(rpz_body);
+  content += entries_sha256;
+  content += rpz_sha256;
   const std::string content_sha256 = io::sha256_hex(content);
   if (!options.force && prev->serial > 0 && prev->manifest.value("content_sha256", "") == content_sha256) {
     ++stats_.unchanged;
@@ -917,7 +949,11 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     }
     if (auto s = w[i].finish(); !s) return failed(s.error());
   }
-  if (auto s = io::write_new_file(tmp / "entries.tsv", entries_text); !s) return failed(s.error());
+  if (entries_in_order) {
+    if (auto s = entries_w.finish(); !s) return failed(s.error());
+  } else if (auto s = io::write_new_file(tmp / "entries.tsv", entries_text); !s) {
+    return failed(s.error());
+  }
 
   // ---- the manifest ----
   const std::size_t revoked = deltas.empty() ? 0 : deltas.front().removed();

@@ -225,6 +225,30 @@ TEST_SUITE("blocklist/export") {
     CHECK(forced.serial == 2);
   }
 
+  TEST_CASE("entries.tsv is sorted and unique whether the scan gives its keys in order or not") {
+    // In key order: written as the chunks come. Stored spellings that normalise out of scan order
+    // ("Zeta" sorts before "alpha") or onto one another ("ALPHA.example."): rendered again.
+    const std::string times = "\t" + std::to_string(kT0 - 4 * 60'000) + "\t" + std::to_string(kT0 + 7 * kDay) + "\n";
+    const std::string expected = "domain:alpha.example" + times + "domain:beta.example" + times + "domain:zeta.example" + times;
+    for (const bool hostile : {false, true}) {
+      CAPTURE(hostile);
+      Fixture f;
+      f.put({listed(IndicatorKind::Domain, "alpha.example"), listed(IndicatorKind::Domain, "beta.example"),
+             listed(IndicatorKind::Domain, hostile ? "Zeta.Example" : "zeta.example")});
+      if (hostile) f.put({listed(IndicatorKind::Domain, "ALPHA.example.")});
+      // Batches of one indicator: the order is checked across chunks, not only within one.
+      blocklist::ExportOptions opts;
+      opts.batch_size = 1;
+      opts.workers = 2;
+      const auto r = f.run(kT0, opts);
+      REQUIRE(r.outcome == ExportOutcome::Published);
+      CHECK(f.file("entries.tsv") == expected);
+      if (!hostile)  // (the hostile spellings' rows keep their scan order in the files themselves)
+        CHECK(lines(f.file("domains.txt")) == std::vector<std::string>{"alpha.example", "beta.example", "zeta.example"});
+      CHECK(f.run(kT0 + 60'000, opts).outcome == ExportOutcome::Unchanged);
+    }
+  }
+
   TEST_CASE("a hostile database never gets an allowlisted or protected value onto a blocklist") {
     Fixture f;
     f.policy.allow_domains = {"tele2.lv", "Secure.Example-Bank.lv."};

@@ -33,6 +33,8 @@ struct PublishedEntry {
 
 /// The published entries of one serial, sorted by key (entries.tsv, one "key\tfirst\texpires" a line).
 std::string render_entries(const std::vector<PublishedEntry>& entries);
+/// One line of entries.tsv, appended to `out` (render_entries is these lines in order).
+void append_entry_line(std::string& out, std::string_view key, std::int64_t first_seen_ms, std::int64_t expires_ms);
 /// Parses entries.tsv; Corruption on a malformed line. The result is sorted by key.
 core::Result<std::vector<PublishedEntry>> parse_entries(std::string_view text);
 
