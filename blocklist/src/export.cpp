@@ -135,6 +135,36 @@ std::optional<RemovalReason> reason_for(core::IndicatorStatus s) {
 
 bool by_key(const PublishedEntry& a, const PublishedEntry& b) { return a.key < b.key; }
 
+/// Sorts `v` by `less`, merging its ascending runs when there are few of them (a scan in key order
+/// gives one run per indicator kind) and sorting the whole otherwise.
+template <typename T, typename Less>
+void sort_by_runs(std::vector<T>& v, Less less) {
+  constexpr std::size_t kMaxRuns = 16;
+  std::vector<std::size_t> starts{0};
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    if (less(v[i], v[i - 1])) {
+      starts.push_back(i);
+      if (starts.size() > kMaxRuns) {
+        std::sort(v.begin(), v.end(), less);
+        return;
+      }
+    }
+  }
+  // Merge neighbouring runs pairwise until one is left.
+  while (starts.size() > 1) {
+    std::vector<std::size_t> merged;
+    for (std::size_t r = 0; r < starts.size(); r += 2) {
+      merged.push_back(starts[r]);
+      if (r + 1 >= starts.size()) break;
+      const std::size_t end = r + 2 < starts.size() ? starts[r + 2] : v.size();
+      std::inplace_merge(v.begin() + static_cast<std::ptrdiff_t>(starts[r]),
+                         v.begin() + static_cast<std::ptrdiff_t>(starts[r + 1]),
+                         v.begin() + static_cast<std::ptrdiff_t>(end), less);
+    }
+    starts = std::move(merged);
+  }
+}
+
 // The files of a serial, by index into kExportFiles.
 constexpr std::size_t kNumbers = 0, kSenderIds = 1, kDomains = 2, kHosts = 3, kUrls = 4, kJsonl = 5, kRpz = 6,
                       kStix = 7, kFiles = 8;
@@ -272,7 +302,8 @@ struct Chunk {
   std::string text[kFiles];                                  ///< rendered rows (not kRpz)
   std::vector<PublishedEntry> entries;                       ///< blocked keys, in scan order
   std::string entries_text;                                  ///< their entries.tsv lines
-  std::vector<std::pair<std::string, bool>> rpz_owners;      ///< (owner, passthru)
+  std::vector<std::pair<std::string, bool>> rpz_owners;      ///< (owner, passthru): domains and hosts
+  std::vector<std::pair<std::string, bool>> rpz_wildcards;   ///< ("*." + domain, passthru)
   std::vector<std::pair<std::string, RemovalReason>> reasons;  ///< why previously published keys are not now
   std::size_t counts[5] = {};                                // blocked, by IndicatorKind
   std::size_t allowlisted = 0, scanned = 0, invalid = 0, protected_ = 0;
@@ -285,6 +316,7 @@ struct Chunk {
     entries.clear();
     entries_text.clear();
     rpz_owners.clear();
+    rpz_wildcards.clear();
     reasons.clear();
     std::fill(std::begin(counts), std::end(counts), 0);
     allowlisted = scanned = invalid = protected_ = 0;
@@ -373,7 +405,7 @@ class BatchRenderer {
     }
     if (host_like_name) {
       out.rpz_owners.emplace_back(ind.value, !blocked);
-      if (ind.kind == IndicatorKind::Domain) out.rpz_owners.emplace_back("*." + ind.value, !blocked);
+      if (ind.kind == IndicatorKind::Domain) out.rpz_wildcards.emplace_back("*." + ind.value, !blocked);
     }
     if (!write_) return;
     const std::string category = ind.top_category();
@@ -673,7 +705,8 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
   const auto& prev_entries = prev->entries;
   std::unordered_map<std::string, RemovalReason> reasons;  // previously published keys not published now
   std::vector<PublishedEntry> entries;                     // blocked, in scan order
-  std::vector<std::pair<std::string, bool>> owners;        // RPZ (owner, passthru)
+  std::vector<std::pair<std::string, bool>> owners;        // RPZ (owner, passthru): domains, hosts
+  std::vector<std::pair<std::string, bool>> wildcards;     // RPZ ("*." + domain, passthru)
   std::size_t counts[5] = {};                              // blocked, by IndicatorKind
   std::size_t allowlisted = 0;
   std::size_t matched = 0;  // entries equal to the current serial's, in order, so far
@@ -713,6 +746,8 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     }
     owners.insert(owners.end(), std::make_move_iterator(c.rpz_owners.begin()),
                   std::make_move_iterator(c.rpz_owners.end()));
+    wildcards.insert(wildcards.end(), std::make_move_iterator(c.rpz_wildcards.begin()),
+                     std::make_move_iterator(c.rpz_wildcards.end()));
     if (write)
       for (std::size_t i = 0; i < kFiles; ++i)
         if (!c.text[i].empty()) w[i].append(c.text[i]);
@@ -757,12 +792,21 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     for (const auto& a : protected_domains(policy_)) {
       if (auto n = normalize_export_value(IndicatorKind::Domain, a); n && !n->ip) {
         owners.emplace_back(n->value, true);
-        owners.emplace_back("*." + n->value, true);
+        wildcards.emplace_back("*." + n->value, true);
       }
     }
-    std::sort(owners.begin(), owners.end(), [](const auto& a, const auto& b) {
+    // Owner names, passthru first among equals. The scan gives domains, then hosts, each in
+    // order, and the wildcards in the domains' order: a few sorted runs, merged in linear time
+    // (a comparison sort of the whole took a tenth of the export's CPU).
+    auto by_owner = [](const auto& a, const auto& b) {
       return a.first != b.first ? a.first < b.first : a.second > b.second;
-    });
+    };
+    sort_by_runs(owners, by_owner);
+    sort_by_runs(wildcards, by_owner);
+    const auto middle = static_cast<std::ptrdiff_t>(owners.size());
+    owners.insert(owners.end(), std::make_move_iterator(wildcards.begin()), std::make_move_iterator(wildcards.end()));
+    wildcards.clear();
+    std::inplace_merge(owners.begin(), owners.begin() + middle, owners.end(), by_owner);
     owners.erase(std::unique(owners.begin(), owners.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
                  owners.end());
     rpz_body.reserve(owners.size() * 40);

@@ -33,6 +33,23 @@ constexpr std::array<std::string_view, 20> kFieldNames = {
     "kind",         "last_seen_ms", "max_score",    "newcomers",          "recent_reports", "reporters",   "sketch",
     "status",       "status_actor", "status_ms",    "status_reason",      "total_reports", "value"};
 
+/// a == b for member names (at most a few dozen octets), compared eight octets at a time in
+/// place: a call to memcmp per member of every indicator was a tenth of an export's CPU.
+inline bool short_equal(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x = 0, y = 0;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 /// A number as the DOM path's get<T>() would read it; out-of-range floats are clamped instead of
 /// being undefined behaviour.
 struct Number {
@@ -322,7 +339,7 @@ class IndicatorSax {
   Field lookup(std::string_view k) {
     // Keys come sorted: try the one after the previous first.
     for (std::size_t n = 0, i = next_; n < kFieldNames.size(); ++n, i = (i + 1) % kFieldNames.size()) {
-      if (kFieldNames[i] == k) {
+      if (short_equal(kFieldNames[i], k)) {
         next_ = (i + 1) % kFieldNames.size();
         return static_cast<Field>(i);
       }

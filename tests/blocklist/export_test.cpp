@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -247,6 +248,35 @@ TEST_SUITE("blocklist/export") {
         CHECK(lines(f.file("domains.txt")) == std::vector<std::string>{"alpha.example", "beta.example", "zeta.example"});
       CHECK(f.run(kT0 + 60'000, opts).outcome == ExportOutcome::Unchanged);
     }
+  }
+
+  TEST_CASE("the RPZ names each owner once, in order, passthru winning, from domains, hosts, wildcards and allowlists") {
+    Fixture f;
+    f.policy.allow_domains = {"bank.example"};
+    // Domains and hosts (two sorted runs), a host equal to a listed domain, a spelling that
+    // normalises out of scan order, an allowlisted domain and one under it, batches of one.
+    f.put({listed(IndicatorKind::Domain, "zeta.example"), listed(IndicatorKind::Domain, "alpha.example"),
+           listed(IndicatorKind::Host, "alpha.example"), listed(IndicatorKind::Host, "www.beta.example"),
+           listed(IndicatorKind::Domain, "Mid.Example"), listed(IndicatorKind::Domain, "s1.bank.example"),
+           listed(IndicatorKind::Host, "login.zeta.example")});
+    blocklist::ExportOptions opts;
+    opts.batch_size = 1;
+    REQUIRE(f.run(kT0, opts).outcome == ExportOutcome::Published);
+    std::vector<std::string> owners;
+    for (const auto& l : lines(f.file("rpz.zone")))
+      if (l.ends_with(" CNAME .") || l.ends_with(" CNAME rpz-passthru.")) owners.push_back(l.substr(0, l.find(' ')));
+    CHECK(std::is_sorted(owners.begin(), owners.end()));
+    CHECK(std::adjacent_find(owners.begin(), owners.end()) == owners.end());
+    const std::vector<std::string> expected = {"*.alpha.example", "*.bank.example", "*.mid.example",  "*.s1.bank.example",
+                                               "*.zeta.example",  "alpha.example",  "bank.example",   "login.zeta.example",
+                                               "mid.example",     "s1.bank.example", "www.beta.example", "zeta.example"};
+    CHECK(owners == expected);
+    const auto zone = f.file("rpz.zone");
+    CHECK(has_line(zone, "alpha.example CNAME ."));
+    CHECK(has_line(zone, "*.bank.example CNAME rpz-passthru."));
+    CHECK(has_line(zone, "s1.bank.example CNAME rpz-passthru."));  // under the allowlisted domain
+    CHECK(has_line(zone, "*.s1.bank.example CNAME rpz-passthru."));
+    CHECK(has_line(zone, "mid.example CNAME ."));
   }
 
   TEST_CASE("a hostile database never gets an allowlisted or protected value onto a blocklist") {
