@@ -44,8 +44,10 @@ using core::make_error;
 // Indicators handed from the scan to a worker per batch: about half a MiB of values, and about a
 // MiB of rendered text; small enough that the workers' chunks stay in cache and memory bounded.
 constexpr std::size_t kBatchSize = 2048;
-// Worker threads when ExportOptions::workers is not set: one per core, within these bounds.
-constexpr std::size_t kMinWorkers = 2, kMaxWorkers = 4;
+// Worker threads when ExportOptions::workers is not set: one per core and one more, as the worker
+// taking chunks in order waits for the disk in its direct writes (2.9 s against 3.1-3.2 s for a
+// million indicators on two cores), within these bounds.
+constexpr std::size_t kMinWorkers = 3, kMaxWorkers = 5;
 // RPZ timers (RFC 1035 §3.3.13 SOA; draft-vixie-dnsop-dns-rpz §2): short TTLs so that a
 // listing or an allowlisting reaches resolvers within minutes.
 constexpr int kRpzTtlS = 300;
@@ -756,7 +758,7 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
   const BatchRenderer renderer(policy_, now_ms, covering, prev_entries, write);
   const std::size_t workers =
       options.workers ? *options.workers
-                      : std::clamp<std::size_t>(std::thread::hardware_concurrency(), kMinWorkers, kMaxWorkers);
+                      : std::clamp<std::size_t>(std::thread::hardware_concurrency() + 1, kMinWorkers, kMaxWorkers);
   const std::size_t batch_size = options.batch_size > 0 ? options.batch_size : kBatchSize;
   Pipeline pipeline(renderer, take, workers);
   RawBatch batch;

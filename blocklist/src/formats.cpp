@@ -2,6 +2,8 @@
 #include "smish/blocklist/formats.hpp"
 
 #include <array>
+#include <cstring>
+#include <climits>
 #include <memory>
 
 #include <openssl/evp.h>
@@ -288,45 +290,62 @@ void append_utc(std::string& out, std::int64_t unix_ms) {
     --secs;
   }
   std::int64_t days = secs / 86400;
-  std::int64_t sod = secs % 86400;
+  int sod = static_cast<int>(secs % 86400);
   if (sod < 0) {
     sod += 86400;
     --days;
   }
-  // Days since 1970-01-01 to a proleptic Gregorian date, by 400-year eras of 146097 days.
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  char buf[32];
-  auto put = [&](int pos, std::int64_t v, int width) {
-    for (int k = width - 1; k >= 0; --k) {
-      buf[pos + k] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    }
+  // The date part of the last days seen, per thread: an export writes millions of timestamps,
+  // and an indicator's first seen, last seen, status and expiry fall on a few dozen days.
+  struct Day {
+    std::int64_t days = INT64_MIN;
+    char text[11];  // "YYYY-MM-DDT"
   };
-  if (year < 0 || year > 9999) {  // outside RFC 3339's four-digit years: clamp, never garble
-    out += year < 0 ? "0000-01-01T00:00:00.000Z" : "9999-12-31T23:59:59.999Z";
-    return;
+  thread_local std::array<Day, 64> dates;
+  Day& d = dates[static_cast<std::size_t>(days) & 63];
+  if (d.days != days) {
+    // Days since 1970-01-01 to a proleptic Gregorian date, by 400-year eras of 146097 days.
+    const std::int64_t z = days + 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const std::int64_t doe = z - era * 146097;
+    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const std::int64_t mp = (5 * doy + 2) / 153;
+    const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
+    const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+    const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+    if (year < 0 || year > 9999) {  // outside RFC 3339's four-digit years: clamp, never garble
+      out += year < 0 ? "0000-01-01T00:00:00.000Z" : "9999-12-31T23:59:59.999Z";
+      return;
+    }
+    auto put = [&](int pos, std::int64_t v, int width) {
+      for (int k = width - 1; k >= 0; --k) {
+        d.text[pos + k] = static_cast<char>('0' + v % 10);
+        v /= 10;
+      }
+    };
+    put(0, year, 4);
+    d.text[4] = '-';
+    put(5, month, 2);
+    d.text[7] = '-';
+    put(8, day, 2);
+    d.text[10] = 'T';
+    d.days = days;
   }
-  put(0, year, 4);
-  buf[4] = '-';
-  put(5, month, 2);
-  buf[7] = '-';
-  put(8, day, 2);
-  buf[10] = 'T';
-  put(11, sod / 3600, 2);
+  char buf[24];
+  std::memcpy(buf, d.text, 11);
+  auto two = [&](int pos, int v) {
+    buf[pos] = static_cast<char>('0' + v / 10);
+    buf[pos + 1] = static_cast<char>('0' + v % 10);
+  };
+  two(11, sod / 3600);
   buf[13] = ':';
-  put(14, sod / 60 % 60, 2);
+  two(14, sod / 60 % 60);
   buf[16] = ':';
-  put(17, sod % 60, 2);
+  two(17, sod % 60);
   buf[19] = '.';
-  put(20, millis, 3);
+  buf[20] = static_cast<char>('0' + millis / 100);
+  two(21, millis % 100);
   buf[23] = 'Z';
   out.append(buf, 24);
 }

@@ -87,6 +87,14 @@ TEST_SUITE("blocklist/formats") {
       blocklist::append_utc(s, ms);
       REQUIRE_MESSAGE(s == core::format_utc(ms), ms);
     }
+    // Days whose date parts share a slot of the formatter's per-thread cache (64 days apart),
+    // alternating, and many times of one day.
+    for (int i = 0; i < 2000; ++i) {
+      const std::int64_t ms = 1'763'769'600'000 + (i % 2) * 64 * 86'400'000LL + (i % 3) * 128 * 86'400'000LL + i * 43'210'987LL;
+      std::string s;
+      blocklist::append_utc(s, ms);
+      REQUIRE_MESSAGE(s == core::format_utc(ms), ms);
+    }
   }
 
   TEST_CASE("JSON strings are escaped and invalid UTF-8 is replaced, so every line parses") {
