@@ -88,6 +88,9 @@ core::Indicator make_indicator(std::size_t i) {
   ind.last_seen_ms = kNow - kHourMs;
   ind.categories["fake_delivery"] = 4;
   ind.categories["credential_phishing"] = 1;
+  // What record_report keeps besides: reports per day (one to five days here) and campaigns.
+  for (std::size_t d = 0; d <= i % 5; ++d) ind.daily[fmt::format("2025-11-{:02d}", 21 - d)] = 1 + (i + d) % 3;
+  ind.campaigns[fmt::format("c:{:016x}", i / 40)] = 3;
   ind.max_score = 0.9;
   ind.status = reporters >= 5 ? core::IndicatorStatus::Listed : core::IndicatorStatus::Suspected;
   ind.status_reason = "5 distinct reporters within 72 h";

@@ -340,6 +340,7 @@ class BatchRenderer {
     // The reporter maps are counted while decoding, never built: no file shows a pseudonym, and
     // the listing decision needs only how many reporters are recent and how many of them new.
     storage::ReporterTally tally{window_start(policy_, now_ms_)};
+    tally.skip_history = true;  // nothing here reads daily counts, campaigns or the sketch
     std::size_t begin = 0;
     for (const auto end : batch.ends) {
       const std::string_view value(batch.bytes.data() + begin, end - begin);

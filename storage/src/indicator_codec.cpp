@@ -189,7 +189,7 @@ class IndicatorSax {
   bool binary(Json::binary_t& b) {
     if (skipping() || (depth_ == 1 && field_ == Field::Unknown)) return true;
     if (depth_ == 1 && field_ == Field::Sketch) {
-      out_.sketch.assign(b.begin(), b.end());
+      if (!skip_history()) out_.sketch.assign(b.begin(), b.end());
       return true;
     }
     return fail("is binary");
@@ -201,8 +201,14 @@ class IndicatorSax {
     if (depth_ == 1) {
       switch (field_) {
         case Field::Categories: category_nodes.reclaim(out_.categories); return enter();
-        case Field::Campaigns: category_nodes.reclaim(out_.campaigns); return enter();
-        case Field::Daily: category_nodes.reclaim(out_.daily); return enter();
+        case Field::Campaigns:
+          if (skip_history()) return skip();
+          category_nodes.reclaim(out_.campaigns);
+          return enter();
+        case Field::Daily:
+          if (skip_history()) return skip();
+          category_nodes.reclaim(out_.daily);
+          return enter();
         case Field::Reporters: reporter_nodes.reclaim(out_.reporters); return enter();
         case Field::Unknown: return skip();
         default: return fail("is an object");
@@ -267,6 +273,7 @@ class IndicatorSax {
   }
 
   bool skipping() const { return skip_from_ != 0; }
+  bool skip_history() const { return tally_ && tally_->skip_history; }
   bool enter() {
     ++depth_;
     return true;

@@ -79,6 +79,39 @@ TEST_SUITE("blocklist/counted") {
     }
   }
 
+  TEST_CASE("skipping history leaves daily counts, campaigns and the sketch out and every other field as decoded whole") {
+    auto i = indicator(12, 3, 5, 0.9);
+    i.daily = {{"2025-11-20", 4}, {"2025-11-21", 9}};
+    i.campaigns = {{"c:0123456789abcdef", 7}};
+    i.sketch = std::string("\x01\x02\x03\xfa", 4);
+    i.categories = {{"fake_delivery", 5}, {"credential_phishing", 2}};
+    i.flags = {"idn"};
+    i.recent_reports = {4, 5, 6};
+    i.status_reason = "a reason";
+    i.first_seen_ms = kNow - 50 * kHour;
+    i.expires_ms = kNow + 7 * 24 * kHour;
+    const auto bytes = core::encode_binary(core::to_json(i));
+    core::Indicator whole;
+    REQUIRE(storage::decode_indicator(bytes, whole).has_value());
+    REQUIRE(whole.daily.size() == 2);  // the fixture round-trips
+    REQUIRE(whole.sketch == i.sketch);
+    storage::ReporterTally tally{blocklist::window_start(blocklist::PolicyConfig{}, kNow)};
+    tally.skip_history = true;
+    core::Indicator lean = whole;  // reused, as the export reuses one: what it held must go
+    REQUIRE(storage::decode_indicator(bytes, lean, tally).has_value());
+    CHECK(lean.daily.empty());
+    CHECK(lean.campaigns.empty());
+    CHECK(lean.sketch.empty());
+    CHECK(lean.reporters.empty());
+    CHECK(tally.recent == 12);
+    CHECK(tally.fresh == 3);
+    lean.daily = whole.daily;
+    lean.campaigns = whole.campaigns;
+    lean.sketch = whole.sketch;
+    lean.reporters = whole.reporters;
+    CHECK(core::to_json(lean) == core::to_json(whole));
+  }
+
   TEST_CASE("a value whose reporters come before its newcomers is counted the same") {
     const auto i = indicator(12, 11, 5, 0.9);
     const auto sorted = core::to_json(i);

@@ -27,6 +27,9 @@ struct ReporterTally {
   std::int64_t since_ms = 0;
   int recent = 0;
   int fresh = 0;
+  /// Also leave out.daily, out.campaigns and out.sketch empty (the export reads none of them);
+  /// they are still checked to be well-formed MessagePack.
+  bool skip_history = false;
 };
 
 /// decode_indicator(), leaving out.reporters empty and counting it into `tally` (recent and fresh
