@@ -66,6 +66,7 @@ std::string Sha256::finish() {
 void FileWriter::FreeAligned::operator()(char* p) const { std::free(p); }
 
 FileWriter::~FileWriter() {
+  if (in_flight_.valid()) in_flight_.wait();  // it writes from our buffer into our file
   if (fd_ >= 0) ::close(fd_);
   if (direct_fd_ >= 0) ::close(direct_fd_);
 }
@@ -127,35 +128,73 @@ void FileWriter::emit(std::string_view data) {
   }
 }
 
+/// Writes all of `data` at `off` through `direct_fd` (O_DIRECT), or through `fd` where the file
+/// system refuses the direct write (EINVAL: a larger block size than ours). "" or the error.
+static std::string write_direct(int direct_fd, int fd, const char* data, std::size_t size, std::uint64_t off,
+                                const std::string& path) {
+  std::size_t done = 0;
+  int use = direct_fd;
+  while (done < size) {
+    const ssize_t n = ::pwrite(use, data + done, size - done, static_cast<off_t>(off + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL && use == direct_fd) {
+      use = fd;
+      continue;
+    }
+    if (n <= 0) return "write " + path + ": " + (n < 0 ? errno_text() : std::string("no progress"));
+    done += static_cast<std::size_t>(n);
+  }
+  return "";
+}
+
+bool FileWriter::wait_direct() {
+  if (!in_flight_.valid()) return error_.empty();
+  std::string err;
+  try {
+    err = in_flight_.get();
+  } catch (const std::exception& ex) {
+    err = "write " + path_.string() + ": " + ex.what();
+  }
+  if (!err.empty() && error_.empty()) error_ = std::move(err);
+  return error_.empty();
+}
+
 void FileWriter::write_staged(bool last) {
-  char* const stage = stage_.get();
-  auto drop = [&](std::size_t n) {  // the first n staged bytes are written: move the rest to the front
-    std::memmove(stage, stage + n, staged_ - n);
-    staged_ -= n;
-  };
   // The page cache holds the file up to an unaligned offset when direct writes begin: the bytes
   // up to the next boundary go through it (once), then every direct write starts aligned.
   if (const std::size_t mis = file_off_ % kDirectAlign; mis != 0 && staged_ > 0) {
     const std::size_t head = std::min(kDirectAlign - mis, staged_);
-    if (!write_at(fd_, stage, head)) return;
-    drop(head);
+    if (!write_at(fd_, stage_.get(), head)) return;
+    std::memmove(stage_.get(), stage_.get() + head, staged_ - head);
+    staged_ -= head;
   }
   if (file_off_ % kDirectAlign == 0) {
     if (const std::size_t aligned = staged_ - staged_ % kDirectAlign; aligned > 0) {
-      const std::uint64_t at = file_off_;
-      if (!write_at(direct_fd_, stage, aligned)) {
-        // A file system that takes O_DIRECT at open but not these writes (a larger block size):
-        // the same bytes through the page cache, and no more direct writes.
-        error_.clear();
-        file_off_ = at;
-        direct_ = false;
-        if (write_at(fd_, stage, staged_)) staged_ = 0;
-        return;
+      // One write in flight per file, on its own thread, from the buffer just filled; the next
+      // bytes go to the other buffer. The thread taking chunks in order then waits for the disk
+      // only when it falls a whole buffer behind.
+      if (!wait_direct()) return;
+      if (!spare_) {
+        spare_.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kDirectChunk)));
+        if (!spare_) {
+          error_ = "write " + path_.string() + ": out of memory";
+          return;
+        }
       }
-      drop(aligned);
+      std::swap(stage_, spare_);
+      const std::size_t rest = staged_ - aligned;
+      std::memcpy(stage_.get(), spare_.get() + aligned, rest);
+      staged_ = rest;
+      const std::uint64_t at = file_off_;
+      file_off_ += aligned;
+      try {
+        in_flight_ = std::async(std::launch::async, write_direct, direct_fd_, fd_, spare_.get(), aligned, at, path_.string());
+      } catch (const std::system_error&) {  // no thread to be had: write it here
+        if (auto err = write_direct(direct_fd_, fd_, spare_.get(), aligned, at, path_.string()); !err.empty()) error_ = err;
+      }
     }
   }
-  if (last && staged_ > 0 && write_at(fd_, stage, staged_)) staged_ = 0;  // the unaligned tail
+  if (last && wait_direct() && staged_ > 0 && write_at(fd_, stage_.get(), staged_)) staged_ = 0;  // the unaligned tail
 }
 
 void FileWriter::start_writeback() {
@@ -196,7 +235,8 @@ void FileWriter::write_back(std::uint64_t end) {
 void FileWriter::seal() {
   if (sealed_) return;
   flush();
-  if (stage_ && staged_ > 0 && error_.empty()) write_staged(true);
+  if (stage_ && error_.empty()) write_staged(true);
+  wait_direct();
   sha256_ = hash_->finish();
   sealed_ = true;
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,6 +89,7 @@ class FileWriter {
   void write_back(std::uint64_t end);
   bool write_at(int fd, const char* data, std::size_t size);  // at file_off_; latches the error
   void write_staged(bool last);                               // the aligned part of stage_ (all when last)
+  bool wait_direct();                                         // for the write in flight; false on its error
 
   std::filesystem::path path_;
   bool streaming_ = false;
@@ -98,6 +100,8 @@ class FileWriter {
   int direct_fd_ = -1;         // the same file opened with O_DIRECT
   bool direct_ = false;
   std::unique_ptr<char, FreeAligned> stage_;  // kDirectChunk, kDirectAlign-aligned
+  std::unique_ptr<char, FreeAligned> spare_;  // the same, written in the background meanwhile
+  std::future<std::string> in_flight_;        // that write: "" or its error
   std::size_t staged_ = 0;     // bytes in stage_, to go at file_off_
   std::uint64_t file_off_ = 0; // bytes in the file
   bool enabled_ = false;
