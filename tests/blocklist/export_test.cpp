@@ -279,6 +279,28 @@ TEST_SUITE("blocklist/export") {
     CHECK(has_line(zone, "mid.example CNAME ."));
   }
 
+  TEST_CASE("the RPZ of a database with many out-of-order spellings is sorted all the same") {
+    // "g100.example-x" is stored before "g100.example." ('-' < '.') but normalises after
+    // "g100.example": one descending step per pair, more than the run merge takes (16), so the
+    // owners are sorted whole.
+    Fixture f;
+    std::vector<core::Indicator> inds;
+    for (int i = 0; i < 40; ++i) {
+      const std::string name = "g" + std::to_string(100 + i) + ".example";
+      inds.push_back(listed(IndicatorKind::Domain, name + "-x"));
+      inds.push_back(listed(IndicatorKind::Domain, name + "."));
+    }
+    f.put(inds);
+    REQUIRE(f.run().outcome == ExportOutcome::Published);
+    std::vector<std::string> owners;
+    for (const auto& l : lines(f.file("rpz.zone")))
+      if (l.ends_with(" CNAME .")) owners.push_back(l.substr(0, l.find(' ')));
+    CHECK(owners.size() == 160);  // 80 domains and their wildcards
+    CHECK(std::is_sorted(owners.begin(), owners.end()));
+    CHECK(std::adjacent_find(owners.begin(), owners.end()) == owners.end());
+    CHECK(f.file("entries.tsv").find("domain:g100.example\t") < f.file("entries.tsv").find("domain:g100.example-x\t"));
+  }
+
   TEST_CASE("a hostile database never gets an allowlisted or protected value onto a blocklist") {
     Fixture f;
     f.policy.allow_domains = {"tele2.lv", "Secure.Example-Bank.lv."};
