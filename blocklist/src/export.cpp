@@ -800,7 +800,7 @@ core::Result<ExportResult> Exporter::run(storage::Store& store, std::int64_t now
     }
     // Owner names, passthru first among equals. The scan gives domains, then hosts, each in
     // order, and the wildcards in the domains' order: a few sorted runs, merged in linear time
-    // (a comparison sort of the whole took a tenth of the export's CPU).
+    // (a comparison sort of the whole spent 3 % of the export's CPU in memcmp alone).
     auto by_owner = [](const auto& a, const auto& b) {
       return a.first != b.first ? a.first < b.first : a.second > b.second;
     };

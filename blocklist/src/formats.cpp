@@ -264,7 +264,7 @@ void append_uuid5(std::string& out, std::string_view prefix, std::string_view na
                                                                0x9a, 0x41, 0x2c, 0x8d, 0x3e, 0x5f, 0x7a, 0x10};
   // One digest context per thread, reused: a million ids per export. The algorithm is fetched
   // from OpenSSL's provider once (EVP_sha1() makes EVP_DigestInit_ex look it up again on every
-  // call: a sixth of the export's CPU went to that look-up) and kept for the process's life.
+  // call: 6.5 % of the export's CPU went to that look-up) and kept for the process's life.
   static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
   thread_local std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};

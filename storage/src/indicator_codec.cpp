@@ -34,7 +34,7 @@ constexpr std::array<std::string_view, 20> kFieldNames = {
     "status",       "status_actor", "status_ms",    "status_reason",      "total_reports", "value"};
 
 /// a == b for member names (at most a few dozen octets), compared eight octets at a time in
-/// place: a call to memcmp per member of every indicator was a tenth of an export's CPU.
+/// place: a memcmp call per member of every indicator cost about 2 % of an export's CPU.
 inline bool short_equal(std::string_view a, std::string_view b) {
   const std::size_t n = a.size();
   if (n != b.size()) return false;
