@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <condition_variable>
 #include <deque>
