@@ -862,7 +862,7 @@ int cmd_top(Ctx& ctx, const Args& a) {
       if (ind && ind->has_value()) status = std::string(core::to_string((*ind)->status));
     }
     auto [row, j] = count_row(ctx, what == "campaigns" ? std::string("campaign") : std::string(core::to_string(t.kind)), value,
-                              t.reporters.size(), t.reports, status, storage::top_voted(t.categories), t.last_seen_ms);
+                              t.reporters.size(), t.reports, status, core::most_voted(t.categories), t.last_seen_ms);
     if (window.bounded_below()) {
       j["previous_reporters"] = t.previous_reporters.size();
       const auto r = rise(t);

@@ -26,6 +26,19 @@ using core::make_error;
 
 std::string errno_text() { return std::strerror(errno); }
 
+/// Writes all of `data` at file offset `off`: 0, or the errno of the write that failed (EIO when
+/// one made no progress).
+int pwrite_all(int fd, const char* data, std::size_t size, std::uint64_t off) {
+  for (std::size_t done = 0; done < size;) {
+    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(off + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return EIO;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
@@ -99,14 +112,9 @@ void FileWriter::append(std::string_view s) {
 }
 
 bool FileWriter::write_at(int fd, const char* data, std::size_t size) {
-  std::size_t done = 0;
-  while (done < size && error_.empty()) {
-    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(file_off_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) error_ = "write " + path_.string() + ": " + (n < 0 ? errno_text() : std::string("no progress"));
-    else done += static_cast<std::size_t>(n);
-  }
-  file_off_ += done;
+  if (!error_.empty()) return false;
+  if (const int e = pwrite_all(fd, data, size, file_off_); e != 0) error_ = "write " + path_.string() + ": " + std::strerror(e);
+  else file_off_ += size;
   return error_.empty();
 }
 
@@ -132,19 +140,9 @@ void FileWriter::emit(std::string_view data) {
 /// system refuses the direct write (EINVAL: a larger block size than ours). "" or the error.
 static std::string write_direct(int direct_fd, int fd, const char* data, std::size_t size, std::uint64_t off,
                                 const std::string& path) {
-  std::size_t done = 0;
-  int use = direct_fd;
-  while (done < size) {
-    const ssize_t n = ::pwrite(use, data + done, size - done, static_cast<off_t>(off + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EINVAL && use == direct_fd) {
-      use = fd;
-      continue;
-    }
-    if (n <= 0) return "write " + path + ": " + (n < 0 ? errno_text() : std::string("no progress"));
-    done += static_cast<std::size_t>(n);
-  }
-  return "";
+  int e = pwrite_all(direct_fd, data, size, off);
+  if (e == EINVAL) e = pwrite_all(fd, data, size, off);
+  return e == 0 ? "" : "write " + path + ": " + std::strerror(e);
 }
 
 bool FileWriter::wait_direct() {

@@ -149,13 +149,7 @@ bool is_noise(std::string_view text, const core::Extraction& e) {
   return rules::fold_words(text).size() < 2;
 }
 
-std::string top_category(const std::map<std::string, double>& sums) {
-  std::string best;
-  double best_sum = 0;
-  for (const auto& [category, sum] : sums)  // ties go to the first name in order: deterministic
-    if (sum > best_sum) best = category, best_sum = sum;
-  return best;
-}
+std::string top_category(const std::map<std::string, double>& sums) { return core::most_voted(sums, ""); }
 
 }  // namespace
 

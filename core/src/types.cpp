@@ -101,13 +101,6 @@ std::optional<IndicatorStatus> parse_indicator_status(std::string_view text) {
   return std::nullopt;
 }
 
-std::string Indicator::top_category() const {
-  std::string best = "unknown";
-  std::uint64_t best_votes = 0;
-  for (const auto& [cat, votes] : categories) {
-    if (votes > best_votes) { best = cat; best_votes = votes; }
-  }
-  return best;
-}
+std::string Indicator::top_category() const { return most_voted(categories); }
 
 }  // namespace smish::core

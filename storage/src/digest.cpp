@@ -169,14 +169,6 @@ void vote(CategoryVotes& votes, const std::string& category, std::int64_t delta)
   if (delta > 0) votes.emplace_back(category, static_cast<std::uint64_t>(delta));
 }
 
-std::string top_voted(const CategoryVotes& votes) {
-  std::string best = "unknown";
-  std::uint64_t most = 0;
-  for (const auto& [c, n] : votes)
-    if (n > most || (n == most && c < best)) std::tie(best, most) = std::tie(c, n);
-  return best;
-}
-
 std::string encode_summary(const CampaignSummary& s) {
   std::string out(1, kCampaignFormat);
   put_varint(out, s.reports);

@@ -933,9 +933,7 @@ class RocksStore final : public Store {
       if (r.campaign.empty()) continue;
       auto sum = summary(r.campaign);
       if (!sum) return sum.error();
-      ++(*sum)->reports;
-      (*sum)->last_seen_ms = std::max((*sum)->last_seen_ms, r.received_ms);
-      (*sum)->vote(r.verdict.category, 1);
+      (*sum)->add_report(r.received_ms, r.verdict.category);
       const auto key = campaign_member_key(r);
       auto present = member(key);
       if (!present) return present.error();
@@ -1060,10 +1058,7 @@ class RocksStore final : public Store {
       put_be64(key, r.id);
       batch.Put(cf_[kCfReportDigests], key, encode_digest(digest_of(r)));
       if (!r.campaign.empty()) {
-        auto& sum = campaigns[r.campaign];
-        ++sum.reports;
-        sum.last_seen_ms = std::max(sum.last_seen_ms, r.received_ms);
-        sum.vote(r.verdict.category, 1);
+        campaigns[r.campaign].add_report(r.received_ms, r.verdict.category);
         batch.Put(cf_[kCfCampaignReporters], campaign_member_key(r), "");  // a set: repeats are one key
       }
       if (++n % 10000 == 0) written = flush();

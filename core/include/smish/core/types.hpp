@@ -175,4 +175,14 @@ struct Indicator {
   std::string top_category() const;
 };
 
+/// The name with the most votes among (name, votes) pairs (a map or a flat list), ties going to
+/// the first name in order; `none` when no name has a positive count.
+template <typename Votes>
+std::string most_voted(const Votes& votes, std::string_view none = "unknown") {
+  const typename Votes::value_type* best = nullptr;
+  for (const auto& v : votes)
+    if (v.second > 0 && (!best || v.second > best->second || (v.second == best->second && v.first < best->first))) best = &v;
+  return best ? std::string(best->first) : std::string(none);
+}
+
 }  // namespace smish::core

@@ -2,6 +2,7 @@
 // read of a report, and what `top` ranks an indicator by.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -60,8 +61,6 @@ std::string encode_summary(const IndicatorSummary& summary);
 using CategoryVotes = std::vector<std::pair<std::string, std::uint64_t>>;
 /// Adds `delta` votes (negative: takes them back; a category left with none is removed).
 void vote(CategoryVotes& votes, const std::string& category, std::int64_t delta);
-/// The most voted category (ties: the first in name order), "unknown" when none.
-std::string top_voted(const CategoryVotes& votes);
 
 /// What `top campaigns` shows of a campaign over all time (column family `campaign_summaries`,
 /// keyed by campaign id): kept by the store as reports of the campaign are first written and
@@ -73,8 +72,15 @@ struct CampaignSummary {
   std::int64_t last_seen_ms = 0;
   CategoryVotes categories;
 
+  /// A report of the campaign written (its receipt time and category); its reporter is counted
+  /// apart, as only the store knows whether it is new to the campaign.
+  void add_report(std::int64_t received_ms, const std::string& category) {
+    ++reports;
+    last_seen_ms = std::max(last_seen_ms, received_ms);
+    vote(category, 1);
+  }
   void vote(const std::string& category, std::int64_t delta) { storage::vote(categories, category, delta); }
-  std::string top_category() const { return top_voted(categories); }
+  std::string top_category() const { return core::most_voted(categories); }
 };
 
 std::string encode_summary(const CampaignSummary& summary);
